@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# rpmem: persistent memory block + DAX driver in Rust.
+#
+#   make            build rpmem.ko (sets up the machine and the guest kernel
+#                   on first use; KDIR=/path builds against your own tree)
+#   make run        boot the QEMU NVDIMM guest and show rpmem at work
+#   make test       every test: host cargo test, KUnit, selftests, dmesg
+#   make vars       KDIR=, BZIMAGE=, MODULE= of this build
+#   make setup      install the toolchain, QEMU and guest tools (root)
+#   make kernel     build the guest kernel (FLAVOR=test|bench)
+#   make CLIPPY=1   build with clippy
+# The kernel Kbuild reads ./Kbuild for the module itself.
+
+T := tools/testing/rpmem
+
+all: modules
+
+modules clean vars:
+	@$(T)/build.sh $@ $(if $(CLIPPY),CLIPPY=$(CLIPPY))
+
+setup:
+	@RPMEM_SETUP_FORCE=$(FORCE) $(T)/setup.sh
+
+kernel:
+	@$(T)/setup.sh && $(T)/kernel.sh $(or $(FLAVOR),test) >/dev/null
+
+run:
+	@$(T)/run.sh
+
+test:
+	@$(T)/test.sh $(TESTS)
+
+.PHONY: all modules clean vars setup kernel run test

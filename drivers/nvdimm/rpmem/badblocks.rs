@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The poison list: a safe wrapper of the kernel's `struct badblocks`.
+//!
+//! The block layer shows it as `/sys/block/pmemN/badblocks` and writes
+//! injected ranges into it itself; rpmem reads it on every I/O. Lookups take
+//! the structure's seqlock for reading only, and none at all while the list
+//! is empty, which keeps the hot path identical to nd_pmem's.
+
+use crate::sys;
+use core::ops::Range;
+use kernel::{error::to_result, prelude::*, types::Opaque};
+
+/// A list of bad sector ranges.
+///
+/// # Invariants
+///
+/// `inner` was initialised by `badblocks_init` and is released by
+/// `badblocks_exit` when this is dropped.
+#[pin_data(PinnedDrop)]
+pub(crate) struct BadBlocks {
+    #[pin]
+    inner: Opaque<sys::badblocks>,
+}
+
+// SAFETY: `struct badblocks` serialises its writers with its own seqlock and
+// its readers retry under it, so it may be used from any thread.
+unsafe impl Send for BadBlocks {}
+// SAFETY: See `Send`; every method takes `&self` and the C side locks.
+unsafe impl Sync for BadBlocks {}
+
+impl BadBlocks {
+    /// An empty list (one page of ranges, allocated here).
+    pub(crate) fn new() -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            inner <- Opaque::try_ffi_init(|slot: *mut sys::badblocks| {
+                // SAFETY: `slot` is valid for writes and pinned; `badblocks_init`
+                // initialises every field of it.
+                to_result(unsafe { sys::badblocks_init(slot, 1) })
+            }),
+        })
+    }
+
+    /// The C structure, for the gendisk and the nvdimm bus.
+    pub(crate) fn as_raw(&self) -> *mut sys::badblocks {
+        self.inner.get()
+    }
+
+    /// Number of ranges in the list; a racy snapshot, as C's `bb->count`.
+    #[inline]
+    pub(crate) fn count(&self) -> usize {
+        // SAFETY: By the type invariant `inner` is initialised. `count` is an
+        // `int` that C itself reads without the lock (`is_bad_pmem`); a
+        // volatile read is Rust's READ_ONCE.
+        let count = unsafe { core::ptr::read_volatile(&raw const (*self.as_raw()).count) };
+        usize::try_from(count).unwrap_or(0)
+    }
+
+    /// Whether the list is empty; costs one load.
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.count() == 0
+    }
+
+    /// The first bad range that overlaps `sectors`, if any. Lock-free when
+    /// the list is empty; otherwise a seqlock read section of
+    /// O(log n) over the sorted list.
+    #[inline]
+    pub(crate) fn check(&self, sectors: Range<u64>) -> Option<Range<u64>> {
+        if self.is_empty() || sectors.is_empty() {
+            return None;
+        }
+        let (mut first, mut count) = (0, 0);
+        // SAFETY: By the type invariant `inner` is initialised; the out
+        // pointers are valid locals.
+        let rc = unsafe {
+            sys::badblocks_check(
+                self.as_raw(),
+                sectors.start,
+                sectors.end - sectors.start,
+                &mut first,
+                &mut count,
+            )
+        };
+        (rc != 0).then_some(first..first + count)
+    }
+
+    /// Adds `sectors` (acknowledged). Fails with `ENOSPC` when the list
+    /// cannot take them (it is full).
+    pub(crate) fn add(&self, sectors: Range<u64>) -> Result {
+        if sectors.is_empty() {
+            return Err(EINVAL);
+        }
+        // SAFETY: By the type invariant `inner` is initialised.
+        let ok = unsafe {
+            sys::badblocks_set(self.as_raw(), sectors.start, sectors.end - sectors.start, 1)
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(ENOSPC)
+        }
+    }
+
+    /// Removes `sectors`; `false` if the list could not be updated.
+    pub(crate) fn clear(&self, sectors: Range<u64>) -> bool {
+        if sectors.is_empty() {
+            return true;
+        }
+        // SAFETY: By the type invariant `inner` is initialised.
+        unsafe { sys::badblocks_clear(self.as_raw(), sectors.start, sectors.end - sectors.start) }
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for BadBlocks {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: By the type invariant `inner` was initialised by
+        // `badblocks_init` and nothing uses it any more.
+        unsafe { sys::badblocks_exit(self.as_raw()) };
+    }
+}

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The DAX device through which file systems map the namespace directly.
+
+use crate::{disk::GenDisk, sys};
+use core::sync::atomic::{AtomicBool, Ordering};
+use kernel::{
+    error::{from_err_ptr, to_result},
+    prelude::*,
+};
+
+/// How `direct_access` is asked to hand out a range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AccessMode {
+    /// Refuse poisoned pages (`DAX_ACCESS`).
+    Failfast,
+    /// Hand out the range so that poison can be repaired
+    /// (`DAX_RECOVERY_WRITE`).
+    Recovery,
+}
+
+impl AccessMode {
+    /// From the kernel's `enum dax_access_mode`.
+    pub(crate) fn from_raw(mode: sys::dax_access_mode) -> Self {
+        if mode == sys::dax_access_mode_DAX_RECOVERY_WRITE {
+            Self::Recovery
+        } else {
+            Self::Failfast
+        }
+    }
+}
+
+/// A `dax_device` whose operations are rpmem's (`rpmem_dax_ops`).
+///
+/// # Invariants
+///
+/// `dax` was returned by `alloc_dax` and this value holds its reference;
+/// `host` is the disk it was added as host of, while `host_added`.
+pub(crate) struct DaxDevice {
+    dax: *mut sys::dax_device,
+    host: *mut sys::gendisk,
+    host_added: AtomicBool,
+}
+
+// SAFETY: The dax functions used here may be called from any thread.
+unsafe impl Send for DaxDevice {}
+// SAFETY: See `Send`.
+unsafe impl Sync for DaxDevice {}
+
+impl DaxDevice {
+    /// Allocates a DAX device whose callbacks get `private` back; `None`
+    /// when the kernel has no DAX support (`-EOPNOTSUPP`, as nd_pmem).
+    ///
+    /// # Safety
+    ///
+    /// `private` must stay valid for the callbacks until this is dropped.
+    pub(crate) unsafe fn new(private: *mut kernel::ffi::c_void, sync: bool) -> Result<Option<Self>> {
+        // SAFETY: `rpmem_dax_ops` is a static table; the caller vouches for
+        // `private`.
+        let dax = match from_err_ptr(unsafe { sys::alloc_dax(private, &sys::rpmem_dax_ops) }) {
+            Ok(dax) => dax,
+            Err(e) if e == EOPNOTSUPP => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        // SAFETY: `dax` is a fresh, valid dax device.
+        unsafe {
+            sys::set_dax_nocache(dax);
+            sys::set_dax_nomc(dax);
+            if sync {
+                sys::set_dax_synchronous(dax);
+            }
+        }
+        // INVARIANT: A fresh reference, no host yet.
+        Ok(Some(Self {
+            dax,
+            host: core::ptr::null_mut(),
+            host_added: AtomicBool::new(false),
+        }))
+    }
+
+    pub(crate) fn as_raw(&self) -> *mut sys::dax_device {
+        self.dax
+    }
+
+    /// Makes `disk` the host of this DAX device (`fs_dax_get_by_bdev`).
+    pub(crate) fn add_host(&mut self, disk: &GenDisk) -> Result {
+        // SAFETY: By the type invariant `dax` is valid; `disk` is allocated.
+        to_result(unsafe { sys::dax_add_host(self.dax, disk.as_raw()) })?;
+        // INVARIANT: Added; the disk outlives it (dropped after this value).
+        self.host = disk.as_raw();
+        self.host_added.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    pub(crate) fn set_write_cache(&self, on: bool) {
+        // SAFETY: By the type invariant `dax` is valid.
+        unsafe { sys::dax_write_cache(self.dax, on) };
+    }
+
+    /// Tells the holder (the file system) that `off..off + len` of the
+    /// device failed: it kills or informs the owners of that data.
+    pub(crate) fn notify_failure(&self, off: u64, len: u64, mf_flags: i32) -> Result {
+        // SAFETY: By the type invariant `dax` is valid.
+        to_result(unsafe { sys::dax_holder_notify_failure(self.dax, off, len, mf_flags) })
+    }
+}
+
+impl Drop for DaxDevice {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant `dax` is valid and referenced, and
+        // `host` is its host while `host_added`.
+        unsafe {
+            if *self.host_added.get_mut() {
+                sys::dax_remove_host(self.host);
+            }
+            sys::kill_dax(self.dax);
+            sys::put_dax(self.dax);
+        }
+    }
+}
+
+/// The private data of a DAX device that rpmem allocated.
+///
+/// # Safety
+///
+/// `dax` must be a dax device allocated by [`DaxDevice::new`] and still alive.
+pub(crate) unsafe fn private(dax: *mut sys::dax_device) -> *mut kernel::ffi::c_void {
+    // SAFETY: By the caller.
+    unsafe { sys::dax_get_private(dax) }
+}

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The bio-based block device `/dev/pmemN` and the bios it is handed.
+
+use crate::{nd::NdDevice, nd::Namespace, sys};
+use core::sync::atomic::{AtomicBool, Ordering};
+use kernel::{
+    error::{from_err_ptr, to_result},
+    prelude::*,
+};
+
+/// Queue limits and features of a pmem disk.
+pub(crate) struct Limits {
+    pub(crate) logical_block_size: u32,
+    pub(crate) fua: bool,
+    pub(crate) dax: bool,
+}
+
+/// A gendisk driven by rpmem's `submit_bio`.
+///
+/// # Invariants
+///
+/// `disk` was returned by `blk_alloc_disk` and this value holds its
+/// reference; `added` is true exactly while it is added (`device_add_disk`
+/// succeeded and `del_gendisk` has not run).
+pub(crate) struct GenDisk {
+    disk: *mut sys::gendisk,
+    added: AtomicBool,
+}
+
+// SAFETY: The gendisk functions used here may be called from any thread.
+unsafe impl Send for GenDisk {}
+// SAFETY: `&GenDisk` only reads the pointer or calls thread-safe block layer
+// functions.
+unsafe impl Sync for GenDisk {}
+
+impl GenDisk {
+    /// Allocates a disk (not yet visible) with `limits` on NUMA node `nid`.
+    pub(crate) fn new(limits: &Limits, nid: i32) -> Result<Self> {
+        let mut features = sys::BLK_FEAT_WRITE_CACHE | sys::BLK_FEAT_SYNCHRONOUS;
+        if limits.fua {
+            features |= sys::BLK_FEAT_FUA;
+        }
+        if limits.dax {
+            features |= sys::BLK_FEAT_DAX;
+        }
+        let mut lim = sys::queue_limits {
+            logical_block_size: limits.logical_block_size,
+            physical_block_size: crate::range::PAGE_SIZE as u32,
+            max_hw_sectors: u32::MAX,
+            features,
+            ..Default::default()
+        };
+        // SAFETY: `lim` is a valid, initialised local.
+        let disk = from_err_ptr(unsafe { sys::rpmem_alloc_disk(&mut lim, nid) })?;
+        // INVARIANT: A fresh disk, not added.
+        Ok(Self {
+            disk,
+            added: AtomicBool::new(false),
+        })
+    }
+
+    pub(crate) fn as_raw(&self) -> *mut sys::gendisk {
+        self.disk
+    }
+
+    /// Names the disk after its namespace (`pmemN`, as nd_pmem does).
+    pub(crate) fn set_name(&mut self, ns: &Namespace) {
+        // SAFETY: By the type invariant `disk` is valid; `&mut self` means no
+        // one else looks at it yet.
+        ns.disk_name(unsafe { (*self.disk).disk_name.as_mut_ptr() });
+    }
+
+    pub(crate) fn set_capacity(&mut self, sectors: u64) {
+        // SAFETY: By the type invariant `disk` is valid.
+        unsafe { sys::set_capacity(self.disk, sectors) };
+    }
+
+    /// Adds the disk under `parent` with rpmem's `submit_bio` and sysfs
+    /// attributes; from now on bios arrive with `private` as the disk's data.
+    ///
+    /// # Safety
+    ///
+    /// `private` must stay valid for `rpmem_submit_bio` until this value is
+    /// dropped (which deletes the disk).
+    pub(crate) unsafe fn add(&self, parent: &NdDevice, private: *mut kernel::ffi::c_void) -> Result {
+        // SAFETY: By the type invariant `disk` is valid and not added.
+        to_result(unsafe { sys::rpmem_add_disk(parent.as_raw(), self.disk, private) })?;
+        // INVARIANT: Added.
+        self.added.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// `nvdimm_check_and_set_ro`: follows the region's read-only state.
+    pub(crate) fn check_and_set_ro(&self) {
+        // SAFETY: By the type invariant `disk` is valid.
+        unsafe { sys::nvdimm_check_and_set_ro(self.disk) };
+    }
+}
+
+impl Drop for GenDisk {
+    fn drop(&mut self) {
+        if *self.added.get_mut() {
+            // SAFETY: By the type invariant the disk is added.
+            unsafe { sys::del_gendisk(self.disk) };
+        }
+        // SAFETY: By the type invariant we hold a reference.
+        unsafe { sys::put_disk(self.disk) };
+    }
+}
+
+/// One segment of a bio: `len` bytes at `offset` in `page` (the pages of a
+/// segment are contiguous), for data sector `sector`.
+pub(crate) struct Segment {
+    pub(crate) page: *mut sys::page,
+    pub(crate) offset: u32,
+    pub(crate) len: u32,
+    pub(crate) sector: u64,
+}
+
+/// A bio handed to `submit_bio`, completed exactly once by [`Bio::end`].
+///
+/// # Invariants
+///
+/// `bio` is a valid bio owned by the driver until it is ended.
+pub(crate) struct Bio {
+    bio: *mut sys::bio,
+}
+
+impl Bio {
+    /// # Safety
+    ///
+    /// `bio` must be a bio handed to `submit_bio`, not yet ended.
+    pub(crate) unsafe fn from_raw(bio: *mut sys::bio) -> Self {
+        // INVARIANT: By the safety requirements.
+        Self { bio }
+    }
+
+    pub(crate) fn as_raw(&self) -> *mut sys::bio {
+        self.bio
+    }
+
+    /// The disk's private data (set by [`GenDisk::add`]).
+    pub(crate) fn disk_private(&self) -> *mut kernel::ffi::c_void {
+        // SAFETY: By the type invariant `bio` is valid; a submitted bio has a
+        // block device of an added disk.
+        unsafe { sys::rpmem_disk_private((*(*self.bio).bi_bdev).bd_disk) }
+    }
+
+    pub(crate) fn preflush(&self) -> bool {
+        // SAFETY: By the type invariant `bio` is valid.
+        unsafe { sys::rpmem_bio_preflush(self.bio) }
+    }
+
+    pub(crate) fn fua(&self) -> bool {
+        // SAFETY: By the type invariant `bio` is valid.
+        unsafe { sys::rpmem_bio_fua(self.bio) }
+    }
+
+    pub(crate) fn is_write(&self) -> bool {
+        // SAFETY: By the type invariant `bio` is valid.
+        unsafe { sys::rpmem_bio_is_write(self.bio) }
+    }
+
+    pub(crate) fn has_data(&self) -> bool {
+        // SAFETY: By the type invariant `bio` is valid.
+        unsafe { sys::rpmem_bio_has_data(self.bio) }
+    }
+
+    /// Starts I/O accounting if the queue wants it; pass the result to
+    /// [`Bio::end_io_acct`].
+    pub(crate) fn start_io_acct(&self) -> Option<usize> {
+        // SAFETY: By the type invariant `bio` is valid.
+        unsafe { sys::rpmem_bio_io_stat(self.bio) }.then(|| {
+            // SAFETY: By the type invariant `bio` is valid.
+            unsafe { sys::bio_start_io_acct(self.bio) }
+        })
+    }
+
+    pub(crate) fn end_io_acct(&self, start: Option<usize>) {
+        if let Some(start) = start {
+            // SAFETY: By the type invariant `bio` is valid and its block
+            // device is the one accounting started on.
+            unsafe { sys::bio_end_io_acct_remapped(self.bio, start, (*self.bio).bi_bdev) };
+        }
+    }
+
+    /// Calls `f` for every segment in order, stopping at the first error.
+    #[inline]
+    pub(crate) fn for_each_segment(&self, mut f: impl FnMut(Segment) -> Result) -> Result {
+        // SAFETY: By the type invariant `bio` is valid.
+        let mut iter = unsafe { sys::rpmem_bio_iter(self.bio) };
+        while iter.bi_size > 0 {
+            let mut bv = sys::bio_vec::default();
+            // SAFETY: `iter` is an iterator of this bio with bytes left.
+            unsafe { sys::rpmem_bio_iter_bvec(self.bio, iter, &mut bv) };
+            f(Segment {
+                page: bv.bv_page,
+                offset: bv.bv_offset,
+                len: bv.bv_len,
+                sector: iter.bi_sector,
+            })?;
+            // SAFETY: `bv_len` bytes of this bio's iterator were consumed.
+            unsafe { sys::rpmem_bio_advance_iter(self.bio, &mut iter, bv.bv_len) };
+        }
+        Ok(())
+    }
+
+    /// Completes the bio with `status`.
+    pub(crate) fn end(self, status: Result) {
+        if let Err(e) = status {
+            // SAFETY: By the type invariant `bio` is valid and not ended.
+            unsafe { sys::rpmem_bio_set_status(self.bio, e.to_errno()) };
+        }
+        // SAFETY: By the type invariant `bio` is valid and not ended; `self`
+        // is consumed, so it is ended once.
+        unsafe { sys::bio_endio(self.bio) };
+    }
+}

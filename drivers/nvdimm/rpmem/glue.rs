@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The Rust entry points that the C tables of rust/rpmem_glue.c call: the
+//! nd driver, `submit_bio`, the DAX operations and the page map's
+//! `memory_failure`. Each turns raw pointers into the safe types and errors
+//! into what C expects; no driver logic lives here.
+
+use crate::{dax::AccessMode, disk::Bio, nd::NdDevice, pmem::Pmem, sys};
+use kernel::{error::from_result, prelude::*};
+
+/// nd driver `probe`.
+///
+/// # Safety
+///
+/// Called by the nd bus with a device of type namespace io/pmem (or a pfn,
+/// btt or dax device of one), under its device lock.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rpmem_probe(dev: *mut sys::device) -> i32 {
+    // SAFETY: By the caller `dev` is a valid nd device for the call.
+    let dev = unsafe { NdDevice::from_raw(dev) };
+    from_result(|| Pmem::probe(dev).map(|()| 0))
+}
+
+/// nd driver `remove`.
+///
+/// # Safety
+///
+/// Called by the nd bus for a device `rpmem_probe` bound, under its lock.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rpmem_remove(dev: *mut sys::device) {
+    // SAFETY: By the caller `dev` is valid and bound to rpmem.
+    let dev = unsafe { NdDevice::from_raw(dev) };
+    if dev.is_btt() {
+        dev.detach_btt();
+    }
+    // The device itself goes with devres, after this returns.
+    Pmem::flush(dev.region());
+}
+
+/// nd driver `shutdown`.
+///
+/// # Safety
+///
+/// Called by the driver core at shutdown for a device bound to rpmem.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rpmem_shutdown(dev: *mut sys::device) {
+    // SAFETY: By the caller `dev` is valid and bound.
+    let dev = unsafe { NdDevice::from_raw(dev) };
+    Pmem::flush(dev.region());
+}
+
+/// nd driver `notify`: poison or region state changed on the bus.
+///
+/// # Safety
+///
+/// Called by the nd bus for a bound device, under its device lock.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rpmem_notify(dev: *mut sys::device, event: sys::nvdimm_event) {
+    // SAFETY: By the caller `dev` is valid and bound.
+    let dev = unsafe { NdDevice::from_raw(dev) };
+    // SAFETY: Bound, and the device lock keeps it so.
+    let Some(pmem) = (unsafe { Pmem::from_dev(&dev) }) else {
+        return;
+    };
+    match event {
+        sys::nvdimm_event_NVDIMM_REVALIDATE_POISON => pmem.revalidate_poison(),
+        sys::nvdimm_event_NVDIMM_REVALIDATE_REGION => pmem.revalidate_region(),
+        _ => dev_warn!(dev.device(), "notify: unknown event: {}\n", event),
+    }
+}
+
+/// `block_device_operations.submit_bio`.
+///
+/// # Safety
+///
+/// Called by the block layer with a bio for a disk of rpmem.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rpmem_submit_bio(bio: *mut sys::bio) {
+    // SAFETY: By the caller the bio is ours to complete.
+    let bio = unsafe { Bio::from_raw(bio) };
+    // SAFETY: By the caller the bio is for a disk of rpmem.
+    let pmem = unsafe { Pmem::from_bio(&bio) };
+    pmem.submit_bio(bio);
+}
+
+/// `dax_operations.direct_access`. `*kaddr` is output only: fs/dax.c passes
+/// it uninitialised.
+///
+/// # Safety
+///
+/// Called by the DAX core for a live DAX device of rpmem, inside a
+/// `dax_read_lock` section; `kaddr` and `pfn` are null or writable.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rpmem_dax_direct_access(
+    dax: *mut sys::dax_device,
+    pgoff: kernel::ffi::c_ulong,
+    nr_pages: kernel::ffi::c_long,
+    mode: sys::dax_access_mode,
+    kaddr: *mut *mut kernel::ffi::c_void,
+    pfn: *mut kernel::ffi::c_ulong,
+) -> kernel::ffi::c_long {
+    // SAFETY: By the caller.
+    let pmem = unsafe { Pmem::from_dax(dax) };
+    let Ok(nr_pages) = u64::try_from(nr_pages) else {
+        return EINVAL.to_errno() as isize;
+    };
+    // SAFETY: By the caller both are null or valid for writes.
+    let (kaddr, pfn) = unsafe { (kaddr.as_mut(), pfn.as_mut()) };
+    match pmem.direct_access(pgoff as u64, nr_pages, AccessMode::from_raw(mode), kaddr, pfn) {
+        Ok(pages) => pages as kernel::ffi::c_long,
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
+/// `dax_operations.zero_page_range`.
+///
+/// # Safety
+///
+/// As [`rpmem_dax_direct_access`].
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rpmem_dax_zero_page_range(
+    dax: *mut sys::dax_device,
+    pgoff: kernel::ffi::c_ulong,
+    _nr_pages: usize,
+) -> i32 {
+    // SAFETY: By the caller.
+    let pmem = unsafe { Pmem::from_dax(dax) };
+    from_result(|| pmem.zero_page_range(pgoff as u64).map(|()| 0))
+}
+
+/// `dax_operations.recovery_write`.
+///
+/// # Safety
+///
+/// As [`rpmem_dax_direct_access`]; `addr` is what `direct_access` returned
+/// for `pgoff` (in recovery mode) and `iter` the writer's source.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rpmem_dax_recovery_write(
+    dax: *mut sys::dax_device,
+    pgoff: kernel::ffi::c_ulong,
+    addr: *mut kernel::ffi::c_void,
+    bytes: usize,
+    iter: *mut sys::iov_iter,
+) -> usize {
+    // SAFETY: By the caller.
+    let pmem = unsafe { Pmem::from_dax(dax) };
+    // SAFETY: By the caller.
+    unsafe { pmem.recovery_write(pgoff as u64, addr.cast(), bytes, iter) }
+}
+
+/// `dev_pagemap_ops.memory_failure`.
+///
+/// # Safety
+///
+/// Called by memory_failure() for pages of a page map rpmem mapped.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rpmem_pagemap_memory_failure(
+    pgmap: *mut sys::dev_pagemap,
+    pfn: kernel::ffi::c_ulong,
+    nr_pages: kernel::ffi::c_ulong,
+    mf_flags: i32,
+) -> i32 {
+    // SAFETY: By the caller.
+    let Some(pmem) = (unsafe { Pmem::from_pagemap(pgmap) }) else {
+        return EOPNOTSUPP.to_errno();
+    };
+    from_result(|| pmem.memory_failure(pfn as u64, nr_pages as u64, mf_flags).map(|()| 0))
+}
+
+/// The DAX device of a disk of rpmem (for `/sys/block/pmemN/dax/write_cache`).
+///
+/// # Safety
+///
+/// `disk` must be an added disk of rpmem.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rpmem_disk_dax(disk: *mut sys::gendisk) -> *mut sys::dax_device {
+    // SAFETY: By the caller.
+    unsafe { disk_pmem(disk) }.dax_raw()
+}
+
+/// The device behind a disk of rpmem.
+///
+/// # Safety
+///
+/// `disk` must be an added disk of rpmem.
+unsafe fn disk_pmem<'a>(disk: *mut sys::gendisk) -> &'a Pmem {
+    // SAFETY: By the caller the private data is the `Pmem` (`GenDisk::add`),
+    // alive while the disk's sysfs files are.
+    unsafe { &*sys::rpmem_disk_private(disk).cast::<Pmem>() }
+}
+
+/// `/sys/block/pmemN/badblocks` show.
+///
+/// # Safety
+///
+/// Called by sysfs for an added disk of rpmem with a page-sized buffer.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rpmem_badblocks_show(disk: *mut sys::gendisk, buf: *mut kernel::ffi::c_char) -> isize {
+    // SAFETY: By the caller.
+    unsafe { disk_pmem(disk).badblocks_show(buf) }
+}
+
+/// `/sys/block/pmemN/badblocks` store.
+///
+/// # Safety
+///
+/// Called by sysfs for an added disk of rpmem with `len` bytes at `buf`.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rpmem_badblocks_store(
+    disk: *mut sys::gendisk,
+    buf: *const kernel::ffi::c_char,
+    len: usize,
+) -> isize {
+    // SAFETY: By the caller `buf` holds `len` bytes.
+    let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), len) };
+    // SAFETY: By the caller.
+    match unsafe { disk_pmem(disk) }.badblocks_store(input) {
+        Ok(()) => len as isize,
+        Err(e) => e.to_errno() as isize,
+    }
+}

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Copies to and from persistent memory, poison state of its pages, and the
+//! sysfs node that announces poison list changes.
+
+use crate::sys;
+use core::ops::Range;
+
+/// Whether the architecture has cache-bypassing copies (`memcpy_flushcache`),
+/// without which writes cannot be made durable.
+pub(crate) fn has_uaccess_flushcache() -> bool {
+    // SAFETY: Reads a configuration constant.
+    unsafe { sys::rpmem_has_uaccess_flushcache() }
+}
+
+/// Whether `addr` is a vmalloc (ioremap) address rather than direct map.
+pub(crate) fn is_vmalloc_addr(addr: *const u8) -> bool {
+    // SAFETY: Only compares the address against the vmalloc range.
+    unsafe { sys::rpmem_is_vmalloc_addr(addr.cast()) }
+}
+
+/// The shared zero page.
+pub(crate) fn zero_page() -> *mut sys::page {
+    // SAFETY: Returns a static page.
+    unsafe { sys::rpmem_zero_page() }
+}
+
+/// `flush_dcache_page` (a no-op on x86, kept for the other architectures).
+pub(crate) fn flush_dcache_page(page: *mut sys::page) {
+    // SAFETY: `page` is a page of a bio in flight.
+    unsafe { sys::rpmem_flush_dcache_page(page) };
+}
+
+/// Copies `len` bytes from `src` (pmem) into the pages from `page` at
+/// `offset`, a page at a time with a machine-check-safe copy; `false` if a
+/// machine check (poison) stopped it.
+///
+/// # Safety
+///
+/// `page..` must hold `offset + len` bytes of contiguous pages and `src`
+/// must be readable for `len` bytes.
+pub(crate) unsafe fn copy_mc_to_pages(page: *mut sys::page, offset: u32, src: *const u8, len: u32) -> bool {
+    let (mut page, mut off, mut src, mut len) = (page, offset as usize, src, len as usize);
+    while len > 0 {
+        let chunk = len.min(crate::range::PAGE_SIZE as usize - off);
+        // SAFETY: By the caller `page` is valid; mapped until unmapped below.
+        let mem = unsafe { sys::rpmem_kmap_local_page(page) }.cast::<u8>();
+        // SAFETY: `mem + off` has `chunk` bytes in this page; `src` by caller.
+        let rem = unsafe { sys::copy_mc_to_kernel(mem.add(off).cast(), src.cast(), chunk as u32) };
+        // SAFETY: `mem` is the last local mapping made.
+        unsafe { sys::rpmem_kunmap_local(mem.cast()) };
+        if rem != 0 {
+            return false;
+        }
+        len -= chunk;
+        off = 0;
+        // SAFETY: By the caller the pages are contiguous.
+        page = unsafe { page.add(1) };
+        // SAFETY: By the caller `src` has `len` more bytes.
+        src = unsafe { src.add(chunk) };
+    }
+    true
+}
+
+/// Copies `len` bytes from the pages from `page` at `offset` to `dst`
+/// (pmem), bypassing the CPU cache (`memcpy_flushcache`).
+///
+/// # Safety
+///
+/// As [`copy_mc_to_pages`], with `dst` writable for `len` bytes.
+pub(crate) unsafe fn write_pages_flushcache(dst: *mut u8, page: *mut sys::page, offset: u32, len: u32) {
+    let (mut page, mut off, mut dst, mut len) = (page, offset as usize, dst, len as usize);
+    while len > 0 {
+        let chunk = len.min(crate::range::PAGE_SIZE as usize - off);
+        // SAFETY: By the caller `page` is valid; mapped until unmapped below.
+        let mem = unsafe { sys::rpmem_kmap_local_page(page) }.cast::<u8>();
+        // SAFETY: `mem + off` has `chunk` bytes in this page; `dst` by caller.
+        unsafe { sys::rpmem_memcpy_flushcache(dst.cast(), mem.add(off).cast(), chunk) };
+        // SAFETY: `mem` is the last local mapping made.
+        unsafe { sys::rpmem_kunmap_local(mem.cast()) };
+        len -= chunk;
+        off = 0;
+        // SAFETY: By the caller the pages are contiguous.
+        page = unsafe { page.add(1) };
+        // SAFETY: By the caller `dst` has `len` more bytes.
+        dst = unsafe { dst.add(chunk) };
+    }
+}
+
+/// Copies `bytes` from `iter` to `dst` bypassing the cache; bytes copied.
+///
+/// # Safety
+///
+/// `dst` must be writable for `bytes` bytes and `iter` a valid iterator.
+pub(crate) unsafe fn copy_from_iter_flushcache(dst: *mut u8, bytes: usize, iter: *mut sys::iov_iter) -> usize {
+    // SAFETY: By the caller.
+    unsafe { sys::_copy_from_iter_flushcache(dst.cast(), bytes, iter) }
+}
+
+/// Invalidates the CPU cache over `len` bytes at `addr` after the media
+/// under it changed (a poison clear).
+///
+/// # Safety
+///
+/// `addr` must be a pmem mapping of at least `len` bytes.
+pub(crate) unsafe fn invalidate_pmem(addr: *mut u8, len: u64) {
+    // SAFETY: By the caller.
+    unsafe { sys::arch_invalidate_pmem(addr.cast(), len as usize) };
+}
+
+/// Clears the HWPoison flag of the page frames `pfns` and makes them
+/// accessible again in the direct map (`clear_mce_nospec`).
+pub(crate) fn clear_page_poison(pfns: Range<u64>) {
+    for pfn in pfns {
+        // SAFETY: The caller passes frames of its own direct-mapped
+        // namespace, which have struct pages.
+        unsafe { sys::rpmem_pfn_clear_poison(pfn as usize) };
+    }
+}
+
+/// A referenced sysfs node, notified on poison list changes.
+///
+/// # Invariants
+///
+/// `kn` is a kernfs node this value holds a reference to.
+pub(crate) struct SysfsNode {
+    kn: *mut sys::kernfs_node,
+}
+
+// SAFETY: kernfs nodes are reference counted and notified from any thread.
+unsafe impl Send for SysfsNode {}
+// SAFETY: See `Send`.
+unsafe impl Sync for SysfsNode {}
+
+impl SysfsNode {
+    /// The `badblocks` attribute of an added disk.
+    pub(crate) fn badblocks_of(disk: &crate::disk::GenDisk) -> Option<Self> {
+        // SAFETY: The disk is valid and added.
+        let kn = unsafe { sys::rpmem_badblocks_dirent(disk.as_raw()) };
+        // INVARIANT: `sysfs_get_dirent` returned a reference.
+        (!kn.is_null()).then_some(Self { kn })
+    }
+
+    /// Wakes poll(2)ers of the attribute.
+    pub(crate) fn notify(&self) {
+        // SAFETY: By the type invariant `kn` is referenced.
+        unsafe { sys::rpmem_sysfs_notify_dirent(self.kn) };
+    }
+}
+
+impl Drop for SysfsNode {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant we hold a reference.
+        unsafe { sys::rpmem_sysfs_put(self.kn) };
+    }
+}

@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The nvdimm bus as rpmem sees it: the device being probed (a namespace,
+//! or the pfn/btt/dax device that claims one), its namespace and its region.
+
+use crate::{badblocks::BadBlocks, sys};
+use core::ops::Range;
+use kernel::{
+    device::Device,
+    error::{from_err_ptr, to_result},
+    prelude::*,
+};
+
+/// A device on the nd bus that is bound (or being bound) to rpmem.
+///
+/// # Invariants
+///
+/// `dev` is a valid `struct device` of the nd bus for as long as this value
+/// exists: the driver core holds it while it calls into the driver, and the
+/// driver's data (which holds an `NdDevice`) is released before the device.
+#[derive(Clone, Copy)]
+pub(crate) struct NdDevice {
+    dev: *mut sys::device,
+}
+
+// SAFETY: The functions called through `NdDevice` may be called from any
+// thread; the device is reference counted by the driver core.
+unsafe impl Send for NdDevice {}
+// SAFETY: See `Send`.
+unsafe impl Sync for NdDevice {}
+
+/// What `nd_pfn_probe`/`nd_btt_probe`/`nd_dax_probe` found on a namespace.
+pub(crate) enum Claim {
+    /// The info block was found and a new device claims the namespace.
+    Claimed,
+    /// No info block of that kind: go on.
+    None,
+}
+
+impl NdDevice {
+    /// # Safety
+    ///
+    /// `dev` must be a valid nd bus device that stays valid as long as the
+    /// returned value is used (see the type invariants).
+    pub(crate) unsafe fn from_raw(dev: *mut sys::device) -> Self {
+        // INVARIANT: By the safety requirements.
+        Self { dev }
+    }
+
+    pub(crate) fn as_raw(&self) -> *mut sys::device {
+        self.dev
+    }
+
+    /// The generic device, for `dev_*!` messages.
+    pub(crate) fn device(&self) -> &Device {
+        // SAFETY: By the type invariant `dev` is valid and referenced.
+        unsafe { Device::from_raw(self.dev) }
+    }
+
+    pub(crate) fn is_pfn(&self) -> bool {
+        // SAFETY: By the type invariant `dev` is valid.
+        unsafe { sys::is_nd_pfn(self.dev) }
+    }
+
+    pub(crate) fn is_btt(&self) -> bool {
+        // SAFETY: By the type invariant `dev` is valid.
+        unsafe { sys::is_nd_btt(self.dev) }
+    }
+
+    /// Whether a raw namespace gets struct pages (`memmap=` regions with
+    /// `ND_REGION_PAGEMAP`).
+    pub(crate) fn should_map_pages(&self) -> bool {
+        // SAFETY: By the type invariant `dev` is valid.
+        unsafe { sys::pmem_should_map_pages(self.dev) }
+    }
+
+    /// The pfn device (`pfnX.Y`); only valid when [`Self::is_pfn`].
+    pub(crate) fn pfn(&self) -> Pfn {
+        // SAFETY: By the type invariant `dev` is valid; the caller checked
+        // that it is a pfn device.
+        Pfn(unsafe { sys::to_nd_pfn(self.dev) })
+    }
+
+    pub(crate) fn region(&self) -> Region {
+        // SAFETY: By the type invariant `dev` is valid; nd namespace devices
+        // are children of their region, which outlives them.
+        Region(unsafe { sys::rpmem_parent_region(self.dev) })
+    }
+
+    /// `nvdimm_namespace_common_probe`: the namespace this device uses.
+    pub(crate) fn namespace(&self) -> Result<Namespace> {
+        // SAFETY: By the type invariant `dev` is valid.
+        let ndns = from_err_ptr(unsafe { sys::nvdimm_namespace_common_probe(self.dev) })?;
+        Ok(Namespace(ndns))
+    }
+
+    /// Enables raw (info block) access to `ns` until the device is unbound
+    /// or [`Self::disable_namespace`] is called.
+    pub(crate) fn enable_namespace(&self, ns: &Namespace) -> Result {
+        // SAFETY: By the type invariants both pointers are valid.
+        to_result(unsafe {
+            sys::devm_namespace_enable(self.dev, ns.0, sys::rpmem_info_block_reserve().into())
+        })
+    }
+
+    pub(crate) fn disable_namespace(&self, ns: &Namespace) {
+        // SAFETY: By the type invariants both pointers are valid.
+        unsafe { sys::devm_namespace_disable(self.dev, ns.0) };
+    }
+
+    fn claim(rc: i32) -> Result<Claim> {
+        match rc {
+            0 => Ok(Claim::Claimed),
+            rc if rc == EOPNOTSUPP.to_errno() => Err(EOPNOTSUPP),
+            _ => Ok(Claim::None),
+        }
+    }
+
+    /// Looks for a BTT info block on `ns` (creates the btt device if found).
+    pub(crate) fn probe_btt(&self, ns: &Namespace) -> Claim {
+        // SAFETY: By the type invariants both pointers are valid.
+        match unsafe { sys::nd_btt_probe(self.dev, ns.0) } {
+            0 => Claim::Claimed,
+            _ => Claim::None,
+        }
+    }
+
+    /// Looks for a pfn (fsdax) info block on `ns`.
+    pub(crate) fn probe_pfn(&self, ns: &Namespace) -> Result<Claim> {
+        // SAFETY: By the type invariants both pointers are valid.
+        Self::claim(unsafe { sys::nd_pfn_probe(self.dev, ns.0) })
+    }
+
+    /// Looks for a device-dax info block on `ns`.
+    pub(crate) fn probe_dax(&self, ns: &Namespace) -> Result<Claim> {
+        // SAFETY: By the type invariants both pointers are valid.
+        Self::claim(unsafe { sys::nd_dax_probe(self.dev, ns.0) })
+    }
+
+    /// Attaches the BTT driver (nd_btt.ko) to this btt device.
+    pub(crate) fn attach_btt(&self, ns: &Namespace) -> Result {
+        // SAFETY: By the type invariant `ns` is valid; `self` is a btt device.
+        to_result(unsafe { sys::nvdimm_namespace_attach_btt(ns.0) })
+    }
+
+    pub(crate) fn detach_btt(&self) {
+        // SAFETY: By the type invariant `dev` is valid and a bound btt device.
+        unsafe { sys::nvdimm_namespace_detach_btt(sys::to_nd_btt(self.dev)) };
+    }
+
+    /// Reserves `range` for this device until it is unbound.
+    pub(crate) fn request_mem_region(&self, range: &Range<u64>, ns: &Namespace) -> Result {
+        // SAFETY: By the type invariants both pointers are valid.
+        let ok = unsafe {
+            sys::rpmem_devm_request_mem_region(self.dev, range.start, range.end - range.start, ns.0)
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(EBUSY)
+        }
+    }
+
+    /// Maps `range` write-back (ARCH_MEMREMAP_PMEM) until unbind.
+    pub(crate) fn memremap(&self, range: &Range<u64>) -> Result<*mut u8> {
+        // SAFETY: By the type invariant `dev` is valid.
+        let addr = unsafe {
+            sys::devm_memremap(
+                self.dev,
+                range.start,
+                (range.end - range.start) as usize,
+                sys::ARCH_MEMREMAP_PMEM as _,
+            )
+        };
+        Ok(from_err_ptr(addr)?.cast())
+    }
+
+    pub(crate) fn numa_node(&self) -> i32 {
+        // SAFETY: By the type invariant `dev` is valid.
+        unsafe { sys::rpmem_dev_to_node(self.dev) }
+    }
+
+    /// The driver data set by [`Self::set_drvdata`].
+    pub(crate) fn drvdata(&self) -> *mut kernel::ffi::c_void {
+        // SAFETY: By the type invariant `dev` is valid.
+        unsafe { sys::rpmem_get_drvdata(self.dev) }
+    }
+
+    pub(crate) fn set_drvdata(&self, data: *mut kernel::ffi::c_void) {
+        // SAFETY: By the type invariant `dev` is valid.
+        unsafe { sys::rpmem_set_drvdata(self.dev, data) };
+    }
+
+    /// Runs `action(data)` when the device is unbound (or now, if this
+    /// fails), after everything registered later has been released.
+    ///
+    /// # Safety
+    ///
+    /// `action(data)` must be safe to call once, from any thread, at unbind.
+    pub(crate) unsafe fn add_release_action(
+        &self,
+        action: unsafe extern "C" fn(*mut kernel::ffi::c_void),
+        data: *mut kernel::ffi::c_void,
+    ) -> Result {
+        // SAFETY: By the type invariant `dev` is valid; the caller vouches for
+        // `action` and `data`.
+        to_result(unsafe { sys::rpmem_devm_add_action_or_reset(self.dev, Some(action), data) })
+    }
+
+    /// Zeroed memory freed at unbind, after everything registered later.
+    pub(crate) fn alloc_zeroed<T>(&self) -> Result<*mut T> {
+        // SAFETY: By the type invariant `dev` is valid.
+        let p = unsafe { sys::rpmem_devm_kzalloc(self.dev, core::mem::size_of::<T>()) };
+        if p.is_null() {
+            Err(ENOMEM)
+        } else {
+            Ok(p.cast())
+        }
+    }
+}
+
+/// A namespace (`struct nd_namespace_common`) of type io/pmem.
+///
+/// # Invariants
+///
+/// Points to a valid namespace that outlives the device probing it.
+pub(crate) struct Namespace(*mut sys::nd_namespace_common);
+
+impl Namespace {
+    /// Physical address range of the namespace (`nsio->res`), end exclusive.
+    pub(crate) fn resource(&self) -> Range<u64> {
+        // SAFETY: By the type invariant `self.0` is valid; namespaces of
+        // io/pmem type are embedded in a `struct nd_namespace_io`.
+        let res = unsafe { (*sys::rpmem_to_nd_namespace_io(self.0)).res };
+        res.start..res.end + 1
+    }
+
+    /// Logical block size of the namespace (512 or 4096).
+    pub(crate) fn sector_size(&self) -> u32 {
+        // SAFETY: By the type invariant `self.0` is valid.
+        unsafe { sys::pmem_sector_size(self.0) }
+    }
+
+    /// Writes the block device name (`pmemN[.M][s]`) into `name`.
+    pub(crate) fn disk_name(&self, name: *mut kernel::ffi::c_char) {
+        // SAFETY: By the type invariant `self.0` is valid; `name` points to
+        // a gendisk's `disk_name` (DISK_NAME_LEN bytes), as C passes it.
+        unsafe { sys::nvdimm_namespace_disk_name(self.0, name) };
+    }
+}
+
+/// A pfn (fsdax) device: the info block that places struct pages and data.
+///
+/// # Invariants
+///
+/// Points to a valid `struct nd_pfn` (the device being probed).
+pub(crate) struct Pfn(*mut sys::nd_pfn);
+
+impl Pfn {
+    /// Fills `pgmap` from the info block (range, altmap for map=dev).
+    ///
+    /// # Safety
+    ///
+    /// `pgmap` must be valid for writes and zeroed.
+    pub(crate) unsafe fn setup(&self, pgmap: *mut sys::dev_pagemap) -> Result {
+        // SAFETY: By the type invariant and the caller.
+        to_result(unsafe { sys::nvdimm_setup_pfn(self.0, pgmap) })
+    }
+
+    /// (data offset, start pad, end truncation) from the info block.
+    pub(crate) fn info(&self) -> (u64, u64, u64) {
+        // SAFETY: By the type invariant `self.0` is valid; `pfn_sb` is set by
+        // the successful `nd_pfn_validate` of `setup`.
+        let sb = unsafe { &*(*self.0).pfn_sb };
+        (
+            u64::from_le(sb.dataoff),
+            u64::from(u32::from_le(sb.start_pad)),
+            u64::from(u32::from_le(sb.end_trunc)),
+        )
+    }
+}
+
+/// Result of a flush of the region's write-pending queues.
+pub(crate) enum Flushed {
+    /// Done: data is durable.
+    Sync,
+    /// virtio-pmem: the flush completes the bio later.
+    Async,
+}
+
+/// The region a namespace lives in.
+///
+/// # Invariants
+///
+/// Points to a valid `struct nd_region` that outlives the devices bound in it.
+#[derive(Clone, Copy)]
+pub(crate) struct Region(*mut sys::nd_region);
+
+// SAFETY: The region functions used here may be called from any thread.
+unsafe impl Send for Region {}
+// SAFETY: See `Send`.
+unsafe impl Sync for Region {}
+
+impl Region {
+    /// `nvdimm_flush`: with `bio`, a FUA flush that may complete it later.
+    pub(crate) fn flush(&self, bio: *mut sys::bio) -> Result<Flushed> {
+        // SAFETY: By the type invariant `self.0` is valid; `bio` is null or
+        // the bio being submitted.
+        let rc = unsafe { sys::nvdimm_flush(self.0, bio) };
+        match rc {
+            0 => Ok(Flushed::Sync),
+            rc if rc == sys::NVDIMM_FLUSH_ASYNC as i32 => Ok(Flushed::Async),
+            rc => Err(Error::from_errno(rc)),
+        }
+    }
+
+    /// `nvdimm_has_flush`: 1 with flush hints, 0 without, <0 if unknown.
+    pub(crate) fn has_flush(&self) -> i32 {
+        // SAFETY: By the type invariant `self.0` is valid.
+        unsafe { sys::nvdimm_has_flush(self.0) }
+    }
+
+    pub(crate) fn has_cache(&self) -> bool {
+        // SAFETY: By the type invariant `self.0` is valid.
+        unsafe { sys::nvdimm_has_cache(self.0) != 0 }
+    }
+
+    pub(crate) fn is_sync(&self) -> bool {
+        // SAFETY: By the type invariant `self.0` is valid.
+        unsafe { sys::is_nvdimm_sync(self.0) }
+    }
+
+    /// Refills `bb` with the bus's known poison inside `range` (physical,
+    /// end exclusive).
+    pub(crate) fn populate_badblocks(&self, bb: &BadBlocks, range: &Range<u64>) {
+        let r = sys::range {
+            start: range.start,
+            end: range.end - 1,
+        };
+        // SAFETY: By the type invariant `self.0` is valid; `bb` is initialised.
+        unsafe { sys::nvdimm_badblocks_populate(self.0, bb.as_raw(), &r) };
+    }
+
+    /// Firmware clear-error over `phys..phys + len` via the bus of `dev`:
+    /// bytes cleared, or the error.
+    pub(crate) fn clear_poison(dev: &NdDevice, phys: u64, len: u32) -> Result<u64> {
+        // SAFETY: By the type invariant `dev` is valid.
+        let rc = unsafe { sys::nvdimm_clear_poison(dev.as_raw(), phys, len.into()) };
+        if rc < 0 {
+            Err(Error::from_errno(rc as i32))
+        } else {
+            Ok(rc as u64)
+        }
+    }
+}

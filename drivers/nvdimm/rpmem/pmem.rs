@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A bound pmem namespace: its mapping, poison list, block device and DAX
+//! device, and the I/O on them (drivers/nvdimm/pmem.c is the reference).
+
+use crate::{
+    badblocks::BadBlocks,
+    dax::{AccessMode, DaxDevice},
+    disk::{Bio, GenDisk, Limits, Segment},
+    mem,
+    nd::{Flushed, NdDevice, Region},
+    range::{self, Layout, PAGE_SHIFT, SECTOR_SHIFT},
+    sys,
+};
+use core::ops::Range;
+use kernel::{prelude::*, sync::SetOnce};
+
+/// A pmem namespace bound to rpmem.
+///
+/// # Invariants
+///
+/// `virt` maps `layout.phys_addr..+layout.size` write-back until the
+/// device is unbound, which happens after this value is dropped.
+#[pin_data]
+pub(crate) struct Pmem {
+    dev: NdDevice,
+    region: Region,
+    layout: Layout,
+    virt: *mut u8,
+    /// Whether `virt` is in the direct map (struct pages), where the
+    /// HWPoison page flag and direct-map permissions exist.
+    linear: bool,
+    /// Dropped before `disk`: the DAX device refers to it as its host.
+    dax: SetOnce<DaxDevice>,
+    disk: GenDisk,
+    /// `/sys/block/pmemN/badblocks`, for poll(2) notification.
+    bb_state: SetOnce<mem::SysfsNode>,
+    #[pin]
+    bb: BadBlocks,
+}
+
+// SAFETY: `virt` is a mapping shared by all CPUs; every other field is Send.
+unsafe impl Send for Pmem {}
+// SAFETY: All methods take `&self`; concurrent I/O on a pmem mapping is what
+// the block layer and DAX do with nd_pmem too.
+unsafe impl Sync for Pmem {}
+
+impl Pmem {
+    /// Binds a namespace (or a pfn/btt/dax device claiming one): nd_pmem's
+    /// `nd_pmem_probe`.
+    pub(crate) fn probe(dev: NdDevice) -> Result {
+        let ns = dev.namespace()?;
+        if dev.is_btt() {
+            return dev.attach_btt(&ns);
+        }
+        if dev.is_pfn() {
+            return Self::attach(dev, ns);
+        }
+
+        dev.enable_namespace(&ns)?;
+        // An info block on a raw namespace makes a new btt/pfn/dax device
+        // claim it; that device is probed next and this one stays unbound.
+        use crate::nd::Claim;
+        if let Claim::Claimed = dev.probe_btt(&ns) {
+            return Err(ENXIO);
+        }
+        if let Claim::Claimed = dev.probe_pfn(&ns)? {
+            return Err(ENXIO);
+        }
+        if let Claim::Claimed = dev.probe_dax(&ns)? {
+            return Err(ENXIO);
+        }
+        dev.disable_namespace(&ns);
+        Self::attach(dev, ns)
+    }
+
+    /// nd_pmem's `pmem_attach_disk`.
+    fn attach(dev: NdDevice, ns: crate::nd::Namespace) -> Result {
+        let res = ns.resource();
+        let region = dev.region();
+        let pagemap = if dev.is_pfn() || dev.should_map_pages() {
+            Some(crate::pagemap::PageMap::new(&dev)?)
+        } else {
+            None
+        };
+
+        dev.enable_namespace(&ns)?;
+        let pfn_info = if dev.is_pfn() {
+            let pfn = dev.pfn();
+            if let Some(pm) = &pagemap {
+                pm.setup_pfn(&pfn)?;
+            }
+            Some(pfn.info())
+        } else {
+            None
+        };
+        dev.disable_namespace(&ns);
+
+        let mut fua = region.has_flush();
+        if !mem::has_uaccess_flushcache() || fua < 0 {
+            dev_warn!(dev.device(), "unable to guarantee persistence of writes\n");
+            fua = 0;
+        }
+        let limits = Limits {
+            logical_block_size: ns.sector_size(),
+            fua: fua != 0,
+            dax: pagemap.is_some(),
+        };
+
+        if let Err(e) = dev.request_mem_region(&res, &ns) {
+            dev_warn!(dev.device(), "could not reserve region {:#x}-{:#x}\n", res.start, res.end - 1);
+            return Err(e);
+        }
+
+        let mut disk = GenDisk::new(&limits, dev.numa_node())?;
+        let size = res.end - res.start;
+        let (virt, layout, bb_range) = match (&pagemap, pfn_info) {
+            (Some(pm), Some((data_offset, _, _))) => {
+                let virt = pm.map(&dev)?;
+                let mapped = pm.range();
+                let layout = Layout {
+                    phys_addr: res.start,
+                    size,
+                    data_offset,
+                    pfn_pad: size - (mapped.end - mapped.start),
+                };
+                (virt, layout, mapped.start + data_offset..mapped.end)
+            }
+            (Some(pm), None) => {
+                pm.set_range(&res);
+                let virt = pm.map(&dev)?;
+                let layout = Layout {
+                    phys_addr: res.start,
+                    size,
+                    data_offset: 0,
+                    pfn_pad: 0,
+                };
+                (virt, layout, pm.range())
+            }
+            (None, _) => {
+                let virt = dev.memremap(&res)?;
+                let layout = Layout {
+                    phys_addr: res.start,
+                    size,
+                    data_offset: 0,
+                    pfn_pad: 0,
+                };
+                (virt, layout, res.clone())
+            }
+        };
+        disk.set_name(&ns);
+        disk.set_capacity(layout.capacity_sectors());
+
+        let linear = !mem::is_vmalloc_addr(virt);
+        let pmem = KBox::pin_init(
+            try_pin_init!(Self {
+                dev,
+                region,
+                layout,
+                virt,
+                linear,
+                dax: SetOnce::new(),
+                disk,
+                bb_state: SetOnce::new(),
+                bb <- BadBlocks::new(),
+            }),
+            GFP_KERNEL,
+        )?;
+        region.populate_badblocks(&pmem.bb, &bb_range);
+
+        // From here on the C side holds the pointer: the device is released
+        // by `release` when it is unbound, after the disk and DAX device
+        // are gone and before the mappings registered above are undone.
+        // SAFETY: The pointer is not moved out of; `release` rebuilds the box.
+        let ptr = KBox::into_raw(unsafe { Pin::into_inner_unchecked(pmem) });
+        // SAFETY: `release` drops the box once, at unbind or on failure now.
+        unsafe { dev.add_release_action(Self::release, ptr.cast())? };
+        // SAFETY: Valid until `release` runs, which is after unbind.
+        let pmem: &Self = unsafe { &*ptr };
+
+        if let Some(pm) = &pagemap {
+            pm.set_owner(ptr.cast());
+        }
+        // SAFETY: `ptr` outlives the DAX device, which is dropped with it.
+        if let Some(mut dax) = unsafe { DaxDevice::new(ptr.cast(), region.is_sync())? } {
+            dax.add_host(&pmem.disk)?;
+            dax.set_write_cache(region.has_cache());
+            pmem.dax.populate(dax);
+        }
+        // SAFETY: `ptr` outlives the disk, which is dropped with it.
+        unsafe { pmem.disk.add(&dev, ptr.cast())? };
+        pmem.disk.check_and_set_ro();
+        match mem::SysfsNode::badblocks_of(&pmem.disk) {
+            Some(node) => {
+                pmem.bb_state.populate(node);
+            }
+            None => dev_warn!(dev.device(), "'badblocks' notification disabled\n"),
+        }
+        dev.set_drvdata(ptr.cast());
+        Ok(())
+    }
+
+    /// Drops the device allocated by `attach` (a devres action).
+    unsafe extern "C" fn release(ptr: *mut kernel::ffi::c_void) {
+        // SAFETY: `ptr` came from `KBox::into_raw` in `attach`, and devres
+        // runs this action once.
+        drop(unsafe { KBox::from_raw(ptr.cast::<Self>()) });
+    }
+
+    /// The device bound to `dev`, if `dev` is a namespace or pfn device
+    /// rpmem attached (not a btt device).
+    ///
+    /// # Safety
+    ///
+    /// `dev` must be bound to rpmem (between probe and the end of remove).
+    pub(crate) unsafe fn from_dev<'a>(dev: &NdDevice) -> Option<&'a Self> {
+        if dev.is_btt() {
+            return None;
+        }
+        // SAFETY: The drvdata of a bound non-btt device is the `Pmem` that
+        // `attach` set, freed only after unbind.
+        unsafe { dev.drvdata().cast::<Self>().as_ref() }
+    }
+
+    /// The device a bio was submitted to.
+    ///
+    /// # Safety
+    ///
+    /// `bio` must have been submitted to a disk of rpmem.
+    pub(crate) unsafe fn from_bio<'a>(bio: &Bio) -> &'a Self {
+        // SAFETY: The disk's private data is the `Pmem` (`GenDisk::add`),
+        // alive while the disk takes bios.
+        unsafe { &*bio.disk_private().cast::<Self>() }
+    }
+
+    /// The device of a DAX device of rpmem.
+    ///
+    /// # Safety
+    ///
+    /// `dax` must be a live DAX device that rpmem allocated.
+    pub(crate) unsafe fn from_dax<'a>(dax: *mut sys::dax_device) -> &'a Self {
+        // SAFETY: Its private data is the `Pmem` (`DaxDevice::new`).
+        unsafe { &*crate::dax::private(dax).cast::<Self>() }
+    }
+
+    /// The device of a page map of rpmem, `None` while it is being set up.
+    ///
+    /// # Safety
+    ///
+    /// `pgmap` must be a live page map that rpmem mapped.
+    pub(crate) unsafe fn from_pagemap<'a>(pgmap: *mut sys::dev_pagemap) -> Option<&'a Self> {
+        // SAFETY: Its owner is null or the `Pmem` (`PageMap::set_owner`),
+        // which outlives the mapping's users.
+        unsafe { crate::pagemap::owner_of(pgmap).cast::<Self>().as_ref() }
+    }
+
+    fn dax(&self) -> Option<&DaxDevice> {
+        self.dax.as_ref()
+    }
+
+    /// The kernel address of byte `offset` of the namespace.
+    fn addr(&self, offset: u64) -> *mut u8 {
+        // INVARIANT-USE: callers stay inside `layout.size`.
+        self.virt.wrapping_add(offset as usize)
+    }
+
+    /// `submit_bio`: nd_pmem's `pmem_submit_bio`.
+    pub(crate) fn submit_bio(&self, bio: Bio) {
+        if bio.preflush() {
+            if let Err(e) = self.region.flush(core::ptr::null_mut()) {
+                return bio.end(Err(e));
+            }
+        }
+        let mut status = Ok(());
+        if bio.has_data() {
+            let acct = bio.start_io_acct();
+            status = if bio.is_write() {
+                bio.for_each_segment(|seg| self.do_write(&seg))
+            } else {
+                bio.for_each_segment(|seg| self.do_read(&seg))
+            };
+            bio.end_io_acct(acct);
+        }
+        if bio.fua() && status.is_ok() {
+            match self.region.flush(bio.as_raw()) {
+                // The flush completes the bio.
+                Ok(Flushed::Async) => return,
+                Ok(Flushed::Sync) => {}
+                Err(e) => status = Err(e),
+            }
+        }
+        bio.end(status);
+    }
+
+    fn do_read(&self, seg: &Segment) -> Result {
+        if self.bb.check(range::sector_span(seg.sector, seg.len.into())).is_some() {
+            return Err(EIO);
+        }
+        let src = self.addr(self.layout.offset_of(seg.sector));
+        // SAFETY: The segment's pages are the bio's, `len` bytes from
+        // `offset`; `src` is inside the mapping (the block layer checks
+        // bios against the capacity).
+        let copied = unsafe { mem::copy_mc_to_pages(seg.page, seg.offset, src, seg.len) };
+        mem::flush_dcache_page(seg.page);
+        if copied {
+            Ok(())
+        } else {
+            Err(EIO)
+        }
+    }
+
+    fn do_write(&self, seg: &Segment) -> Result {
+        let offset = self.layout.offset_of(seg.sector);
+        if self.bb.check(range::sector_span(seg.sector, seg.len.into())).is_some() {
+            self.clear_poison(offset, seg.len)?;
+        }
+        mem::flush_dcache_page(seg.page);
+        // SAFETY: As in `do_read`, in the other direction.
+        unsafe { mem::write_pages_flushcache(self.addr(offset), seg.page, seg.offset, seg.len) };
+        Ok(())
+    }
+
+    /// Clears media poison over `len` bytes at `offset` and then the
+    /// records of what was cleared (nd_pmem's `pmem_clear_poison`).
+    fn clear_poison(&self, offset: u64, len: u32) -> Result {
+        let cleared = self.clear_media(offset, len).map_err(|_| EIO)?;
+        self.clear_records(offset, cleared);
+        if cleared < u64::from(len) {
+            return Err(EIO);
+        }
+        Ok(())
+    }
+
+    /// Firmware clear over `len` bytes at `offset`; on success also the
+    /// page's HWPoison flag and the caches (`__pmem_clear_poison`).
+    fn clear_media(&self, offset: u64, len: u32) -> Result<u64> {
+        let phys = self.layout.phys_addr + offset;
+        let cleared = Region::clear_poison(&self.dev, phys, len)?;
+        if cleared > 0 {
+            if self.linear {
+                let pfns = phys >> PAGE_SHIFT..(phys + cleared) >> PAGE_SHIFT;
+                mem::clear_page_poison(pfns);
+            }
+            // SAFETY: Inside the mapping, `len` bytes at `offset`.
+            unsafe { mem::invalidate_pmem(self.addr(offset), len.into()) };
+        }
+        Ok(cleared)
+    }
+
+    /// Drops the records of `cleared` bytes at `offset` and notifies.
+    fn clear_records(&self, offset: u64, cleared: u64) {
+        let sectors = cleared >> SECTOR_SHIFT;
+        if sectors == 0 {
+            return;
+        }
+        let first = self.layout.sector_of(offset);
+        self.bb.clear(first..first + sectors);
+        self.notify_badblocks();
+    }
+
+    fn notify_badblocks(&self) {
+        if let Some(node) = self.bb_state.as_ref() {
+            node.notify();
+        }
+    }
+
+    /// `direct_access`: nd_pmem's `__pmem_direct_access`.
+    pub(crate) fn direct_access(
+        &self,
+        pgoff: u64,
+        nr_pages: u64,
+        mode: AccessMode,
+        kaddr: Option<&mut *mut kernel::ffi::c_void>,
+        pfn: Option<&mut usize>,
+    ) -> Result<u64> {
+        let offset = self.layout.page_offset(pgoff);
+        if let Some(kaddr) = kaddr {
+            *kaddr = self.addr(offset).cast();
+        }
+        if let Some(pfn) = pfn {
+            *pfn = ((self.layout.phys_addr + offset) >> PAGE_SHIFT) as usize;
+        }
+        if self.bb.is_empty() {
+            return Ok(self.layout.pages_from(pgoff));
+        }
+        let span = range::page_span(pgoff, nr_pages);
+        match self.bb.check(span.clone()) {
+            None => Ok(nr_pages),
+            Some(_) if mode == AccessMode::Failfast => Err(EHWPOISON),
+            Some(bad) => Ok(range::recovery_pages(span.start, bad.start)),
+        }
+    }
+
+    /// `zero_page_range`: writes a page of zeroes (clearing poison first).
+    pub(crate) fn zero_page_range(&self, pgoff: u64) -> Result {
+        self.do_write(&Segment {
+            page: mem::zero_page(),
+            offset: 0,
+            len: range::PAGE_SIZE as u32,
+            sector: range::page_span(pgoff, 1).start,
+        })
+    }
+
+    /// `recovery_write`: nd_pmem's `pmem_recovery_write`. Returns the bytes
+    /// written; 0 when the range cannot be recovered (fs/dax.c reports it).
+    ///
+    /// # Safety
+    ///
+    /// `addr` must be the address `direct_access` returned for `pgoff` (plus
+    /// an offset inside the range), `bytes` long, and `iter` a valid source.
+    pub(crate) unsafe fn recovery_write(
+        &self,
+        pgoff: u64,
+        addr: *mut u8,
+        bytes: usize,
+        iter: *mut sys::iov_iter,
+    ) -> usize {
+        let off = (addr as usize) & (range::PAGE_SIZE as usize - 1);
+        let len = (off + bytes).next_multiple_of(range::PAGE_SIZE as usize);
+        let span = range::page_span(pgoff, (len >> PAGE_SHIFT) as u64);
+        if self.bb.check(span.clone()).is_none() {
+            // SAFETY: By the caller.
+            return unsafe { mem::copy_from_iter_flushcache(addr, bytes, iter) };
+        }
+        if off != 0 || bytes % range::PAGE_SIZE as usize != 0 {
+            return 0;
+        }
+        let offset = self.layout.page_offset(pgoff);
+        let Ok(cleared) = self.clear_media(offset, len as u32) else {
+            return 0;
+        };
+        if cleared < len as u64 {
+            return 0;
+        }
+        // SAFETY: By the caller.
+        let written = unsafe { mem::copy_from_iter_flushcache(addr, bytes, iter) };
+        self.clear_records(offset, cleared);
+        written
+    }
+
+    /// A memory failure on pages of this device (`memory_failure` of the
+    /// page map): the file system holding it is told which data is lost.
+    pub(crate) fn memory_failure(&self, pfn: u64, nr_pages: u64, mf_flags: i32) -> Result {
+        let dax = self.dax().ok_or(EOPNOTSUPP)?;
+        let data = self.layout.pfn_range_to_data(pfn, nr_pages).ok_or(ENXIO)?;
+        dax.notify_failure(data.start, data.end - data.start, mf_flags)
+    }
+
+    /// `NVDIMM_REVALIDATE_POISON`: reloads the poison list from the bus.
+    pub(crate) fn revalidate_poison(&self) {
+        self.region.populate_badblocks(&self.bb, &self.poison_range());
+        self.notify_badblocks();
+    }
+
+    /// Physical range whose poison belongs to this device's data area.
+    fn poison_range(&self) -> Range<u64> {
+        let (start_pad, end_trunc) = if self.dev.is_pfn() {
+            let (_, start_pad, end_trunc) = self.dev.pfn().info();
+            (start_pad, end_trunc)
+        } else {
+            (0, 0)
+        };
+        let start = self.layout.phys_addr + self.layout.data_offset + start_pad;
+        start..self.layout.phys_addr + self.layout.size - end_trunc
+    }
+
+    /// `NVDIMM_REVALIDATE_REGION`: follows the region's read-only state.
+    pub(crate) fn revalidate_region(&self) {
+        self.disk.check_and_set_ro();
+    }
+
+    /// Flushes the region's write-pending queues (remove and shutdown).
+    pub(crate) fn flush(region: Region) {
+        let _ = region.flush(core::ptr::null_mut());
+    }
+
+    /// `/sys/block/pmemN/badblocks` read: one `SECTOR COUNT` line a range.
+    ///
+    /// # Safety
+    ///
+    /// `buf` must be a sysfs buffer (a page).
+    pub(crate) unsafe fn badblocks_show(&self, buf: *mut kernel::ffi::c_char) -> isize {
+        // SAFETY: By the caller; `bb` is initialised.
+        unsafe { sys::badblocks_show(self.bb.as_raw(), buf, 0) }
+    }
+
+    /// `/sys/block/pmemN/badblocks` write: records `SECTOR COUNT` as poison
+    /// after checking it strictly; bad input changes nothing.
+    pub(crate) fn badblocks_store(&self, input: &[u8]) -> Result {
+        let sectors = crate::parse::sector_range(input, self.layout.capacity_sectors())
+            .map_err(|_| EINVAL)?;
+        self.bb.add(sectors)?;
+        self.notify_badblocks();
+        Ok(())
+    }
+
+    /// The DAX device, for the `write_cache` sysfs attribute.
+    pub(crate) fn dax_raw(&self) -> *mut sys::dax_device {
+        self.dax().map_or(core::ptr::null_mut(), DaxDevice::as_raw)
+    }
+}

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! rpmem: a persistent memory driver (block device and DAX device) for nd
+//! namespaces, in Rust, that makes media errors survivable.
+//!
+//! Layers: `sys` (generated bindings and the C glue) is the raw interface;
+//! `badblocks`, `nd`, `disk`, `dax`, `pagemap` and `mem` wrap it in safe
+//! types; `pmem` is the driver logic and `range` its arithmetic; `glue`
+//! holds the entry points the C tables call.
+
+use kernel::{error::to_result, prelude::*};
+
+mod badblocks;
+mod dax;
+mod disk;
+mod glue;
+mod mem;
+mod nd;
+mod pagemap;
+// Pure logic shared with the host test crate (tools/testing/rpmem/host),
+// where its items are `pub`.
+#[allow(unreachable_pub)]
+mod parse;
+mod pmem;
+#[allow(unreachable_pub)]
+mod range;
+mod sys;
+#[cfg(CONFIG_KUNIT)]
+mod tests;
+
+module! {
+    type: Rpmem,
+    name: "rpmem",
+    authors: ["rpmem developers"],
+    description: "Persistent memory block and DAX driver with poison recovery",
+    license: "GPL",
+}
+
+/// The module: its nd driver (`nd_rpmem`) is registered while it is loaded.
+struct Rpmem;
+
+impl kernel::Module for Rpmem {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        // SAFETY: Registers the static driver of rpmem_glue.c once; `Drop`
+        // unregisters it.
+        to_result(unsafe { sys::rpmem_nd_driver_register() })?;
+        Ok(Rpmem)
+    }
+}
+
+impl Drop for Rpmem {
+    fn drop(&mut self) {
+        // SAFETY: Registered by `init`.
+        unsafe { sys::rpmem_nd_driver_unregister() };
+    }
+}

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rpmem glue: static inlines and macros the Rust side cannot call, and the
+ * operation tables whose entries are rpmem's Rust functions. No driver logic
+ * lives here: every function is a one-to-one wrapper (see rpmem_glue.h).
+ */
+#include <linux/blkdev.h>
+#include <linux/badblocks.h>
+#include <linux/dax.h>
+#include <linux/highmem.h>
+#include <linux/memremap.h>
+#include <linux/module.h>
+#include <linux/mm.h>
+#include <linux/nd.h>
+#include <linux/set_memory.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+#include <linux/vmalloc.h>
+#include "nd.h"
+#include "pmem.h"
+#include "rpmem_glue.h"
+
+static struct nd_device_driver rpmem_nd_driver = {
+	.probe = rpmem_probe,
+	.remove = rpmem_remove,
+	.notify = rpmem_notify,
+	.shutdown = rpmem_shutdown,
+	.drv = {
+		.name = "nd_rpmem",
+	},
+	.type = ND_DRIVER_NAMESPACE_IO | ND_DRIVER_NAMESPACE_PMEM,
+};
+
+int rpmem_nd_driver_register(void)
+{
+	return nd_driver_register(&rpmem_nd_driver);
+}
+
+void rpmem_nd_driver_unregister(void)
+{
+	driver_unregister(&rpmem_nd_driver.drv);
+}
+
+static const struct block_device_operations rpmem_fops = {
+	.owner = THIS_MODULE,
+	.submit_bio = rpmem_submit_bio,
+};
+
+const struct dax_operations rpmem_dax_ops = {
+	.direct_access = rpmem_dax_direct_access,
+	.zero_page_range = rpmem_dax_zero_page_range,
+	.recovery_write = rpmem_dax_recovery_write,
+};
+
+const struct dev_pagemap_ops rpmem_pagemap_ops = {
+	.memory_failure = rpmem_pagemap_memory_failure,
+};
+
+/* /sys/block/pmemN/dax/write_cache, as nd_pmem has it. */
+static ssize_t write_cache_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", !!dax_write_cache_enabled(rpmem_disk_dax(dev_to_disk(dev))));
+}
+
+static ssize_t write_cache_store(struct device *dev, struct device_attribute *attr,
+				 const char *buf, size_t len)
+{
+	bool write_cache;
+	int rc = kstrtobool(buf, &write_cache);
+
+	if (rc)
+		return rc;
+	dax_write_cache(rpmem_disk_dax(dev_to_disk(dev)), write_cache);
+	return len;
+}
+static DEVICE_ATTR_RW(write_cache);
+
+static umode_t dax_visible(struct kobject *kobj, struct attribute *a, int n)
+{
+	if (!IS_ENABLED(CONFIG_ARCH_HAS_PMEM_API) && a == &dev_attr_write_cache.attr)
+		return 0;
+	return a->mode;
+}
+
+static struct attribute *dax_attributes[] = {
+	&dev_attr_write_cache.attr,
+	NULL,
+};
+
+static const struct attribute_group dax_attribute_group = {
+	.name = "dax",
+	.attrs = dax_attributes,
+	.is_visible = dax_visible,
+};
+
+/*
+ * /sys/block/pmemN/badblocks: rpmem's own attribute, in the format of the
+ * block layer's, which stays hidden because disk->bb is left NULL: rpmem
+ * checks injected ranges against the capacity and keeps records beyond
+ * what one struct badblocks holds.
+ */
+static ssize_t rpmem_bb_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return rpmem_badblocks_show(dev_to_disk(dev), buf);
+}
+
+static ssize_t rpmem_bb_store(struct device *dev, struct device_attribute *attr,
+			      const char *buf, size_t len)
+{
+	return rpmem_badblocks_store(dev_to_disk(dev), buf, len);
+}
+
+static struct device_attribute dev_attr_rpmem_badblocks =
+	__ATTR(badblocks, 0644, rpmem_bb_show, rpmem_bb_store);
+
+static struct attribute *rpmem_attributes[] = {
+	&dev_attr_rpmem_badblocks.attr,
+	NULL,
+};
+
+static const struct attribute_group rpmem_attribute_group = {
+	.attrs = rpmem_attributes,
+};
+
+static const struct attribute_group *rpmem_attribute_groups[] = {
+	&rpmem_attribute_group,
+	&dax_attribute_group,
+	NULL,
+};
+
+struct nd_namespace_io *rpmem_to_nd_namespace_io(struct nd_namespace_common *ndns)
+{
+	return to_nd_namespace_io(&ndns->dev);
+}
+
+struct nd_region *rpmem_parent_region(struct device *dev)
+{
+	return to_nd_region(dev->parent);
+}
+
+u32 rpmem_info_block_reserve(void)
+{
+	return nd_info_block_reserve();
+}
+
+void *rpmem_get_drvdata(struct device *dev)
+{
+	return dev_get_drvdata(dev);
+}
+
+void rpmem_set_drvdata(struct device *dev, void *data)
+{
+	dev_set_drvdata(dev, data);
+}
+
+int rpmem_devm_add_action_or_reset(struct device *dev, void (*action)(void *), void *data)
+{
+	return devm_add_action_or_reset(dev, action, data);
+}
+
+bool rpmem_devm_request_mem_region(struct device *dev, u64 start, u64 size,
+				   struct nd_namespace_common *ndns)
+{
+	return devm_request_mem_region(dev, start, size, dev_name(&ndns->dev));
+}
+
+int rpmem_dev_to_node(struct device *dev)
+{
+	return dev_to_node(dev);
+}
+
+void *rpmem_devm_kzalloc(struct device *dev, size_t size)
+{
+	return devm_kzalloc(dev, size, GFP_KERNEL);
+}
+
+bool rpmem_has_uaccess_flushcache(void)
+{
+	return IS_ENABLED(CONFIG_ARCH_HAS_UACCESS_FLUSHCACHE);
+}
+
+struct gendisk *rpmem_alloc_disk(struct queue_limits *lim, int nid)
+{
+	return blk_alloc_disk(lim, nid);
+}
+
+int rpmem_add_disk(struct device *parent, struct gendisk *disk, void *private_data)
+{
+	disk->fops = &rpmem_fops;
+	disk->private_data = private_data;
+	return device_add_disk(parent, disk, rpmem_attribute_groups);
+}
+
+void *rpmem_disk_private(struct gendisk *disk)
+{
+	return disk->private_data;
+}
+
+bool rpmem_bio_preflush(const struct bio *bio)
+{
+	return bio->bi_opf & REQ_PREFLUSH;
+}
+
+bool rpmem_bio_fua(const struct bio *bio)
+{
+	return bio->bi_opf & REQ_FUA;
+}
+
+bool rpmem_bio_is_write(const struct bio *bio)
+{
+	return op_is_write(bio_op(bio));
+}
+
+bool rpmem_bio_has_data(struct bio *bio)
+{
+	return bio_has_data(bio);
+}
+
+bool rpmem_bio_io_stat(struct bio *bio)
+{
+	return blk_queue_io_stat(bio->bi_bdev->bd_disk->queue);
+}
+
+struct bvec_iter rpmem_bio_iter(const struct bio *bio)
+{
+	return bio->bi_iter;
+}
+
+void rpmem_bio_iter_bvec(struct bio *bio, struct bvec_iter iter, struct bio_vec *bv)
+{
+	*bv = bio_iter_iovec(bio, iter);
+}
+
+void rpmem_bio_advance_iter(struct bio *bio, struct bvec_iter *iter, unsigned int bytes)
+{
+	bio_advance_iter_single(bio, iter, bytes);
+}
+
+void rpmem_bio_set_status(struct bio *bio, int err)
+{
+	bio->bi_status = errno_to_blk_status(err);
+}
+
+void *rpmem_kmap_local_page(struct page *page)
+{
+	return kmap_local_page(page);
+}
+
+void rpmem_kunmap_local(void *addr)
+{
+	kunmap_local(addr);
+}
+
+void rpmem_flush_dcache_page(struct page *page)
+{
+	flush_dcache_page(page);
+}
+
+struct page *rpmem_zero_page(void)
+{
+	return ZERO_PAGE(0);
+}
+
+void rpmem_memcpy_flushcache(void *dst, const void *src, size_t len)
+{
+	memcpy_flushcache(dst, src, len);
+}
+
+struct kernfs_node *rpmem_badblocks_dirent(struct gendisk *disk)
+{
+	return sysfs_get_dirent(disk_to_dev(disk)->kobj.sd, "badblocks");
+}
+
+void rpmem_sysfs_notify_dirent(struct kernfs_node *kn)
+{
+	sysfs_notify_dirent(kn);
+}
+
+void rpmem_sysfs_put(struct kernfs_node *kn)
+{
+	sysfs_put(kn);
+}
+
+bool rpmem_is_vmalloc_addr(const void *addr)
+{
+	return is_vmalloc_addr(addr);
+}
+
+void rpmem_pfn_clear_poison(unsigned long pfn)
+{
+	if (test_and_clear_pmem_poison(pfn_to_page(pfn)))
+		clear_mce_nospec(pfn);
+}

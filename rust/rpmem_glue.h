@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rpmem glue: the C side of rpmem's FFI layer.
+ *
+ * Two kinds of things live here: static inlines and macros of the kernel
+ * that bindgen cannot call (wrapped one to one, same names with an rpmem_
+ * prefix), and the operation tables that need THIS_MODULE or .config-
+ * dependent layouts, whose entries are the Rust functions declared at the
+ * end of this file.
+ */
+#ifndef RPMEM_GLUE_H
+#define RPMEM_GLUE_H
+
+#include <linux/types.h>
+
+struct bio;
+struct bio_vec;
+struct bvec_iter;
+struct dax_device;
+struct device;
+struct dev_pagemap;
+struct gendisk;
+struct iov_iter;
+struct kernfs_node;
+struct nd_namespace_common;
+struct nd_namespace_io;
+struct nd_region;
+struct page;
+struct queue_limits;
+enum dax_access_mode;
+enum nvdimm_event;
+
+/* nd bus */
+int rpmem_nd_driver_register(void);
+void rpmem_nd_driver_unregister(void);
+struct nd_namespace_io *rpmem_to_nd_namespace_io(struct nd_namespace_common *ndns);
+struct nd_region *rpmem_parent_region(struct device *dev);
+u32 rpmem_info_block_reserve(void);
+void *rpmem_get_drvdata(struct device *dev);
+void rpmem_set_drvdata(struct device *dev, void *data);
+int rpmem_devm_add_action_or_reset(struct device *dev, void (*action)(void *), void *data);
+bool rpmem_devm_request_mem_region(struct device *dev, u64 start, u64 size,
+				   struct nd_namespace_common *ndns);
+int rpmem_dev_to_node(struct device *dev);
+void *rpmem_devm_kzalloc(struct device *dev, size_t size);
+bool rpmem_has_uaccess_flushcache(void);
+
+/* block */
+struct gendisk *rpmem_alloc_disk(struct queue_limits *lim, int nid);
+int rpmem_add_disk(struct device *parent, struct gendisk *disk, void *private_data);
+void *rpmem_disk_private(struct gendisk *disk);
+bool rpmem_bio_preflush(const struct bio *bio);
+bool rpmem_bio_fua(const struct bio *bio);
+bool rpmem_bio_is_write(const struct bio *bio);
+bool rpmem_bio_has_data(struct bio *bio);
+bool rpmem_bio_io_stat(struct bio *bio);
+struct bvec_iter rpmem_bio_iter(const struct bio *bio);
+void rpmem_bio_iter_bvec(struct bio *bio, struct bvec_iter iter, struct bio_vec *bv);
+void rpmem_bio_advance_iter(struct bio *bio, struct bvec_iter *iter, unsigned int bytes);
+void rpmem_bio_set_status(struct bio *bio, int err);
+void *rpmem_kmap_local_page(struct page *page);
+void rpmem_kunmap_local(void *addr);
+void rpmem_flush_dcache_page(struct page *page);
+struct page *rpmem_zero_page(void);
+void rpmem_memcpy_flushcache(void *dst, const void *src, size_t len);
+struct kernfs_node *rpmem_badblocks_dirent(struct gendisk *disk);
+void rpmem_sysfs_notify_dirent(struct kernfs_node *kn);
+void rpmem_sysfs_put(struct kernfs_node *kn);
+
+/* memory */
+bool rpmem_is_vmalloc_addr(const void *addr);
+void rpmem_pfn_clear_poison(unsigned long pfn);
+
+/*
+ * Rust entry points (drivers/nvdimm/rpmem/glue.rs). The C side only calls
+ * them from the tables in rpmem_glue.c, with the arguments the kernel hands
+ * to those tables.
+ */
+int rpmem_probe(struct device *dev);
+void rpmem_remove(struct device *dev);
+void rpmem_shutdown(struct device *dev);
+void rpmem_notify(struct device *dev, enum nvdimm_event event);
+void rpmem_submit_bio(struct bio *bio);
+long rpmem_dax_direct_access(struct dax_device *dax_dev, unsigned long pgoff,
+			     long nr_pages, enum dax_access_mode mode,
+			     void **kaddr, unsigned long *pfn);
+int rpmem_dax_zero_page_range(struct dax_device *dax_dev, unsigned long pgoff,
+			      size_t nr_pages);
+size_t rpmem_dax_recovery_write(struct dax_device *dax_dev, unsigned long pgoff,
+				void *addr, size_t bytes, struct iov_iter *iter);
+int rpmem_pagemap_memory_failure(struct dev_pagemap *pgmap, unsigned long pfn,
+				 unsigned long nr_pages, int mf_flags);
+struct dax_device *rpmem_disk_dax(struct gendisk *disk);
+ssize_t rpmem_badblocks_show(struct gendisk *disk, char *buf);
+ssize_t rpmem_badblocks_store(struct gendisk *disk, const char *buf, size_t len);
+
+/* The operation tables, for the Rust side to install. */
+extern const struct dax_operations rpmem_dax_ops;
+extern const struct dev_pagemap_ops rpmem_pagemap_ops;
+
+#endif /* RPMEM_GLUE_H */

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Input of rpmem's bindgen run (rust/bindgen.sh): the public nvdimm, dax and
+ * badblocks headers, the driver-private drivers/nvdimm headers nd_pmem uses,
+ * and the glue functions of rpmem_glue.c.
+ */
+#include <linux/blkdev.h>
+#include <linux/badblocks.h>
+#include <linux/dax.h>
+#include <linux/libnvdimm.h>
+#include <linux/nd.h>
+#include <linux/memremap.h>
+#include <linux/uio.h>
+#include <linux/io.h>
+#include "nd.h"
+#include "pfn.h"
+#include "rpmem_glue.h"
+
+
+/*
+ * Macros whose values bindgen cannot evaluate (they cast): constants it can.
+ * bindgen.sh strips the RPMEM_CONST_ prefix, as the kernel does for its own.
+ */
+static const blk_features_t RPMEM_CONST_BLK_FEAT_WRITE_CACHE = BLK_FEAT_WRITE_CACHE;
+static const blk_features_t RPMEM_CONST_BLK_FEAT_FUA = BLK_FEAT_FUA;
+static const blk_features_t RPMEM_CONST_BLK_FEAT_DAX = BLK_FEAT_DAX;
+static const blk_features_t RPMEM_CONST_BLK_FEAT_SYNCHRONOUS = BLK_FEAT_SYNCHRONOUS;
+static const unsigned long RPMEM_CONST_ARCH_MEMREMAP_PMEM = ARCH_MEMREMAP_PMEM;

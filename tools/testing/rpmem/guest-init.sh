@@ -1,0 +1,44 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# PID 1 of the rpmem guest (see vm.sh): mount what a test needs on top of the
+# host's read-only root, run $rpmem_script, then power off. The script's
+# progress goes to the second serial port, which vm.sh shows on the host.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TERM=dumb LANG=C.UTF-8
+
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+for d in /tmp /run /var/tmp /var/log /mnt /root; do
+	mount -t tmpfs -o mode=0755 tmpfs "$d"
+done
+chmod 1777 /tmp /var/tmp
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t configfs configfs /sys/kernel/config 2>/dev/null
+mkdir -p /run/lock
+
+mkdir -p "$rpmem_results"
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 rpmem_results "$rpmem_results"
+exec 3>/dev/ttyS1
+export RPMEM_RESULTS=$rpmem_results RPMEM_PROGRESS_FD=3
+
+# The guest kernel's modules (installed by kernel.sh next to its build), so
+# that modprobe resolves nd_pmem's dependencies.
+ver=$(uname -r)
+mount -t tmpfs tmpfs /lib/modules
+ln -s "$(cat "$rpmem_results/vm/modroot")/lib/modules/$ver" "/lib/modules/$ver"
+
+dmesg -n 4 2>/dev/null
+echo "guest: kernel $ver up after $(cut -d' ' -f1 /proc/uptime)s" >&3
+read -r -a args <"$rpmem_results/vm/args"
+bash "$rpmem_script" "${args[@]}" 2>&1 | tee "$rpmem_results/guest.log" >&3
+echo "${PIPESTATUS[0]}" >"$rpmem_results/guest-done"
+dmesg >"$rpmem_results/dmesg.log"
+sync
+umount "$rpmem_results"
+echo o >/proc/sysrq-trigger
+sleep 10

@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The kernel-independent files of drivers/nvdimm/rpmem, built for the host.
+
+#[path = "../../../../../drivers/nvdimm/rpmem/range.rs"]
+pub mod range;
+
+#[cfg(test)]
+mod range_tests;
+
+#[path = "../../../../../drivers/nvdimm/rpmem/parse.rs"]
+pub mod parse;
+
+#[cfg(test)]
+mod parse_tests;

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build (or reuse) the guest kernel: Linux 7.3 from Debian's linux-source-7.3,
+# defconfig + kvm_guest.config + rpmem.config (+ rpmem-debug.config for the
+# "test" flavor), clang 19, Debian's rustc. The build lives in the cache,
+# keyed by everything it depends on; a matching build is reused as is.
+#
+# usage: kernel.sh test|bench      prints the build directory on stdout
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+flavor=${1:-test}
+case "$flavor" in
+test) frags="$here/rpmem.config $here/rpmem-debug.config" ;;
+bench) frags="$here/rpmem.config" ;;
+*) die "unknown kernel flavor '$flavor' (test or bench)" ;;
+esac
+
+tarball=/usr/src/linux-source-7.3.tar.xz
+[ -r "$tarball" ] || die "$tarball missing: run 'make setup'"
+srcver=$(dpkg-query -W -f '${Version}' linux-source-7.3)
+
+# The key: source package version, fragments, compilers, bindgen, flavor.
+key=$( {
+	echo "$srcver $flavor"
+	cat $frags
+	/usr/bin/rustc --version
+	clang-19 --version | head -1
+	bindgen --version
+} | sha256sum | cut -c1-12)
+
+cache=$(rpmem_cache)
+src="$cache/linux-$srcver"
+out="$cache/build-$flavor-$key"
+if [ -e "$out/.rpmem-built" ]; then
+	echo "$out"
+	exit 0
+fi
+
+mkdir -p "$cache"
+if [ ! -e "$src/.rpmem-extracted" ]; then
+	step "kernel: extracting $tarball"
+	rm -rf "$src" "$src.tmp"
+	mkdir -p "$src.tmp"
+	tar -C "$src.tmp" --strip-components=1 -xf "$tarball"
+	touch "$src.tmp/.rpmem-extracted"
+	mv "$src.tmp" "$src"
+fi
+
+# Drop stale builds of this flavor: one per flavor is kept.
+rm -rf "$cache"/build-"$flavor"-*
+mkdir -p "$out"
+kmake() { make -C "$src" O="$out" LLVM=-19 RUSTC="$RUSTC" "$@"; }
+
+step "kernel: configuring $flavor flavor in $out"
+kmake -s defconfig >/dev/null
+kmake -s kvm_guest.config >/dev/null
+"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" $frags >/dev/null
+kmake -s olddefconfig >/dev/null
+kmake -s rustavailable >/dev/null || die "kernel: 'make rustavailable' failed"
+
+# merge_config only warns when Kconfig drops an option: make that fatal.
+missing=0
+for f in $frags; do
+	while IFS= read -r line; do
+		case "$line" in
+		CONFIG_*=n) opt=${line%%=*}; grep -q "^$opt=" "$out/.config" && {
+			echo "kernel: $opt should be off" >&2; missing=1; } ;;
+		CONFIG_*) grep -qx "$line" "$out/.config" || {
+			echo "kernel: $line did not stick ($(grep "^${line%%=*}=" "$out/.config" || echo unset))" >&2
+			missing=1; } ;;
+		esac
+	done <"$f"
+done
+[ "$missing" = 0 ] || die "kernel: config fragment not applied (see above)"
+
+jobs=$(nproc)
+step "kernel: building bzImage and modules ($flavor, -j$jobs; about 10 minutes cold)"
+log="$out/build.log"
+start=$(date +%s)
+if ! kmake -j"$jobs" bzImage modules >"$log" 2>&1; then
+	tail -n 40 "$log" >&2
+	die "kernel build failed; full log: $log"
+fi
+step "kernel: installing modules into $out/modroot"
+kmake -s INSTALL_MOD_PATH="$out/modroot" modules_install >>"$log" 2>&1
+step "kernel: $flavor flavor built in $(( $(date +%s) - start )) s"
+touch "$out/.rpmem-built"
+echo "$out"

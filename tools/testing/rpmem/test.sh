@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make test: host unit tests, then one guest boot running KUnit and the
+# selftests, then the guest's dmesg check. Ends with "N passed, N failed".
+#
+# usage: test.sh [selftest...]        (default: all of TEST_PROGS)
+# DRIVER=nd_pmem runs the guest suites against the C driver instead.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+. "$here/lib.sh"
+
+DRIVER=${DRIVER:-rpmem}
+case "$DRIVER" in rpmem | nd_pmem) ;; *) die "DRIVER must be rpmem or nd_pmem" ;; esac
+out=${RPMEM_OUT:-$(rpmem_cache)/results/test-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+start=$(date +%s)
+
+"$here/setup.sh" || die "setup failed"
+kdir=$("$here/kernel.sh" test) || die "guest kernel build failed"
+"$here/build.sh" modules >"$out/module-build.log" 2>&1 ||
+	{ tail -n 30 "$out/module-build.log"; die "module build failed; log: $out/module-build.log"; }
+
+host_pass=0 host_fail=0
+step "host: cargo test (pure logic)"
+if cargo test --manifest-path "$root/tools/testing/rpmem/host/Cargo.toml" --quiet \
+	>"$out/cargo-test.log" 2>&1; then :; fi
+while read -r p f; do
+	host_pass=$((host_pass + p)) host_fail=$((host_fail + f))
+done < <(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$out/cargo-test.log")
+if ! grep -q '^test result:' "$out/cargo-test.log"; then
+	tail -n 30 "$out/cargo-test.log"
+	echo "host: cargo test did not run; log: $out/cargo-test.log"
+	host_fail=$((host_fail + 1))
+fi
+echo "    host: $host_pass passed, $host_fail failed"
+
+step "guest: KUnit + selftests against $DRIVER (KASAN kernel under TCG; a few minutes)"
+"$here/vm.sh" "$kdir" "$out" "${RPMEM_VM_TIMEOUT:-2400}" "$here/guest-test.sh" \
+	"$DRIVER" "$root/rpmem.ko" "$@"
+vm_status=$?
+
+# Count: top-level ok/not ok of every .tap, test cases of KUnit's KTAP.
+pass=$host_pass fail=$host_fail skip=0
+for f in "$out"/*.tap; do
+	[ -e "$f" ] || continue
+	p=$(grep -E '^ok ' "$f" | grep -vc '# SKIP')
+	s=$(grep -cE '^ok .*# SKIP' "$f")
+	n=$(grep -cE '^not ok ' "$f")
+	pass=$((pass + p)) skip=$((skip + s)) fail=$((fail + n))
+done
+if [ -e "$out/kunit.ktap" ]; then
+	pass=$((pass + $(grep -cE '^\s+ok ' "$out/kunit.ktap")))
+	fail=$((fail + $(grep -cE '^\s+not ok ' "$out/kunit.ktap")))
+fi
+if [ $vm_status != 0 ] && [ "$fail" = 0 ]; then
+	fail=1 # the guest failed in a way no test reported (timeout, crash)
+fi
+
+echo
+grep -hE '^(\s*)not ok ' "$out"/*.tap "$out"/kunit.ktap 2>/dev/null | sed 's/^\s*/  FAIL: /'
+echo "results: $out ($(( $(date +%s) - start ))s)"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the rpmem guest under QEMU and run one script in it.
+#
+# The guest: the kernel from kernel.sh, the host's root file system over 9p
+# (read-only, so every host tool is there), two file-backed 1 GiB NVDIMMs on
+# the ACPI.NFIT bus and a 256 MiB legacy e820 region (memmap=256M!1G).
+# Results come back through a writable 9p folder; the kernel console goes to
+# a log that is checked for BUG/WARNING/Oops/KASAN/lockdep/KFENCE/hung tasks.
+#
+# usage: vm.sh KBUILD RESULTS_DIR TIMEOUT_S SCRIPT [ARGS...]
+#   KBUILD       kernel build directory (bzImage and modroot inside)
+#   RESULTS_DIR  host folder the guest sees as $RPMEM_RESULTS
+#   SCRIPT       run in the guest as root after the guest is set up
+# Extra QEMU options: RPMEM_QEMU_OPTS. KVM: RPMEM_KVM=1 (off by default: TCG).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+[ $# -ge 4 ] || die "usage: vm.sh KBUILD RESULTS_DIR TIMEOUT_S SCRIPT [ARGS...]"
+kbuild=$1 results=$2 timeout_s=$3
+shift 3
+script=$(realpath "$1")
+shift
+bzimage="$kbuild/arch/x86/boot/bzImage"
+[ -r "$bzimage" ] || die "no kernel at $bzimage"
+
+mkdir -p "$results"
+results=$(realpath "$results")
+scratch="$results/vm"
+rm -rf "$scratch"
+mkdir -p "$scratch"
+
+# Fresh, sparse NVDIMM backing files for every boot.
+nvdimm_opts=()
+for i in 0 1; do
+	truncate -s 1G "$scratch/nvdimm$i.img"
+	nvdimm_opts+=(-object "memory-backend-file,id=nv$i,share=on,mem-path=$scratch/nvdimm$i.img,size=1G,align=2M"
+		-device "nvdimm,id=nvdimm$i,memdev=nv$i")
+done
+
+accel=tcg
+if [ "${RPMEM_KVM:-0}" = 1 ] && [ -w /dev/kvm ]; then
+	accel=kvm
+fi
+
+args="$*"
+printf '%s\n' "$args" >"$scratch/args"
+echo "$kbuild/modroot" >"$scratch/modroot"
+cmdline="console=ttyS0 root=/dev/root rootfstype=9p"
+cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=512000 ro"
+cmdline+=" init=$here/guest-init.sh memmap=256M!1G"
+cmdline+=" panic=-1 softlockup_panic=0 hung_task_panic=0 kmemleak=on"
+cmdline+=" rpmem_script=$script rpmem_results=$results"
+
+console="$scratch/console.log"
+progress="$scratch/progress.log"
+: >"$progress"
+step "vm: booting $(basename "$bzimage") ($accel, timeout ${timeout_s}s); console log: $console"
+
+qemu=(qemu-system-x86_64 -accel "$accel" -machine pc,nvdimm=on
+	-cpu max,vendor=GenuineIntel -smp 2 -m 3G,slots=4,maxmem=8G
+	"${nvdimm_opts[@]}"
+	-kernel "$bzimage" -append "$cmdline"
+	-virtfs local,path=/,mount_tag=/dev/root,security_model=none,readonly=on,multidevs=remap
+	-virtfs "local,path=$results,mount_tag=rpmem_results,security_model=none,multidevs=remap"
+	-display none -no-reboot -monitor "unix:$scratch/monitor.sock,server,nowait"
+	-serial "file:$console" -serial "file:$progress"
+	${RPMEM_QEMU_OPTS:-})
+
+start=$(date +%s)
+set +e
+timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null &
+qpid=$!
+# Show the guest's progress lines (its second serial port) as they come.
+tail -n +1 -f --pid=$qpid "$progress" 2>/dev/null | sed -u 's/\r$//; s/^/    /' &
+tpid=$!
+wait $qpid
+rc=$?
+wait $tpid 2>/dev/null
+set -e
+elapsed=$(( $(date +%s) - start ))
+
+status=0
+if [ $rc = 124 ] || [ $rc = 137 ]; then
+	echo "vm: guest did not finish within ${timeout_s}s; last console lines ($console):" >&2
+	tail -n 30 "$console" | sed 's/^/    /' >&2
+	status=1
+elif [ $rc != 0 ]; then
+	echo "vm: qemu exited with status $rc after ${elapsed}s; console: $console" >&2
+	status=1
+fi
+
+# Kernel reports that fail every run, wherever they come from.
+splat='(BUG|WARNING|UBSAN|INFO):|Oops|Kernel panic|general protection fault|kernel BUG at|unreferenced object|blocked for more than|possible (circular|recursive) locking|inconsistent lock state'
+if grep -aEn "$splat" "$console" >"$scratch/splats" 2>/dev/null; then
+	echo "vm: kernel reported a problem ($console):" >&2
+	first=$(head -1 "$scratch/splats" | cut -d: -f1)
+	sed -n "$((first > 5 ? first - 5 : 1)),$((first + 40))p" "$console" | sed 's/^/    /' >&2
+	echo "not ok 1 dmesg clean: $(head -1 "$scratch/splats" | cut -d: -f2- | cut -c1-120)" >"$results/dmesg.tap"
+	status=1
+else
+	echo "ok 1 dmesg clean (no BUG/WARNING/Oops/KASAN/lockdep/KFENCE/hung task)" >"$results/dmesg.tap"
+fi
+if [ ! -e "$results/guest-done" ]; then
+	echo "vm: the guest script did not run to its end; console: $console" >&2
+	status=1
+fi
+step "vm: guest finished in ${elapsed}s"
+exit $status

@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The driver binds the namespaces nd_pmem binds, on both buses: raw io
+# namespaces on ACPI.NFIT and e820, fsdax (pfn) namespaces with map=mem and
+# map=dev; ndctl shows their block devices; disable/enable and sysfs
+# unbind/bind work.
+cd "$(dirname "$0")" && . ./lib.sh
+
+ktap_header
+ktap_plan 14
+
+check "load $DRIVER" driver_load
+drv=$(nd_driver)
+
+nfit0=$(namespace_on ACPI.NFIT 0)
+nfit1=$(namespace_on ACPI.NFIT 1)
+e820=$(namespace_on e820 0)
+ktap_diag "namespaces: NFIT $nfit0 $nfit1, e820 $e820"
+check "two namespaces on ACPI.NFIT and one on e820" test -n "$nfit0" -a -n "$nfit1" -a -n "$e820"
+
+# Raw namespaces on both buses get a block device from the driver.
+for ns in "$nfit0" "$e820"; do
+	bdev=$(blockdev_of "$ns")
+	check "raw $ns: /dev/$bdev bound to $drv" \
+		test -b "/dev/$bdev" -a -e "/sys/bus/nd/drivers/$drv/$ns"
+done
+bdev=$(blockdev_of "$e820")
+expect_eq "e820 $e820: capacity 256 MiB in 512-byte sectors" 524288 \
+	"$(cat /sys/block/$bdev/size 2>/dev/null)"
+
+# fsdax with the memmap in RAM (map=mem) and on the device (map=dev).
+check "ndctl create-namespace -m fsdax --map=mem on $nfit0" namespace_mode "$nfit0" fsdax -a 2M --map=mem
+bdev=$(blockdev_of "$nfit0")
+mode=$(ndctl list -n "$nfit0" | python3 -c 'import json,sys; d=json.load(sys.stdin); d=d[0] if isinstance(d,list) else d; print(d["mode"], d["map"])')
+expect_eq "$nfit0 is fsdax map=mem with /dev/$bdev" "fsdax mem" "$mode"
+check "fsdax map=mem: pfn device bound to $drv" sh -c "ls /sys/bus/nd/drivers/$drv | grep -q '^pfn'"
+
+check "ndctl create-namespace -m fsdax --map=dev on $nfit1" namespace_mode "$nfit1" fsdax -a 2M --map=dev
+bdev1=$(blockdev_of "$nfit1")
+mode=$(ndctl list -n "$nfit1" | python3 -c 'import json,sys; d=json.load(sys.stdin); d=d[0] if isinstance(d,list) else d; print(d["mode"], d["map"])')
+expect_eq "$nfit1 is fsdax map=dev with /dev/$bdev1" "fsdax dev" "$mode"
+# map=dev keeps the struct pages on the device: less capacity than map=mem.
+check "map=dev capacity < map=mem capacity" \
+	test "$(cat /sys/block/$bdev1/size)" -lt "$(cat /sys/block/$bdev/size)"
+
+check "ndctl disable-namespace $nfit1" sh -c "ndctl disable-namespace $nfit1 && test ! -b /dev/$bdev1"
+check "ndctl enable-namespace $nfit1" sh -c "ndctl enable-namespace $nfit1 && test -b /dev/$bdev1"
+
+# sysfs unbind/bind of the raw e820 namespace.
+bdev=$(blockdev_of "$e820")
+check "sysfs unbind/bind $e820" sh -c "
+	echo $e820 > /sys/bus/nd/drivers/$drv/unbind && test ! -b /dev/$bdev &&
+	echo $e820 > /sys/bus/nd/drivers/$drv/bind && test -b /dev/$bdev"
+
+# Leave the namespaces raw for the next test.
+for ns in "$nfit0" "$nfit1"; do namespace_mode "$ns" raw; done
+ktap_finished

@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for the rpmem selftests (sourced). Output is KTAP: one
+# "ok N desc" / "not ok N desc" line per test case, "# ..." for diagnostics.
+#
+# Environment (set by run.sh in the guest):
+#   DRIVER     rpmem (default) or nd_pmem: the driver under test
+#   RPMEM_KO   path of rpmem.ko
+
+DRIVER=${DRIVER:-rpmem}
+KTAP_N=0
+KTAP_PASS=0
+KTAP_FAIL=0
+KTAP_SKIP=0
+
+ktap_header() { echo "TAP version 13"; }
+ktap_plan() { echo "1..$1"; }
+ktap_pass() { KTAP_N=$((KTAP_N + 1)); KTAP_PASS=$((KTAP_PASS + 1)); echo "ok $KTAP_N $*"; }
+ktap_fail() { KTAP_N=$((KTAP_N + 1)); KTAP_FAIL=$((KTAP_FAIL + 1)); echo "not ok $KTAP_N $*"; }
+ktap_skip() { KTAP_N=$((KTAP_N + 1)); KTAP_SKIP=$((KTAP_SKIP + 1)); echo "ok $KTAP_N $1 # SKIP ${2:-}"; }
+ktap_diag() { echo "# $*"; }
+ktap_finished() {
+	echo "# totals: pass:$KTAP_PASS fail:$KTAP_FAIL skip:$KTAP_SKIP"
+	[ "$KTAP_FAIL" = 0 ]
+}
+
+# check DESC CMD...: one test case from a command's exit status; the
+# command's output is shown as diagnostics when it fails.
+check() {
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		ktap_pass "$desc"
+	else
+		ktap_fail "$desc"
+		[ -n "$out" ] && printf '%s\n' "$out" | head -n 20 | sed 's/^/# /'
+	fi
+}
+
+# expect_eq DESC EXPECTED ACTUAL
+expect_eq() {
+	if [ "$2" = "$3" ]; then
+		ktap_pass "$1"
+	else
+		ktap_fail "$1"
+		ktap_diag "expected: '$2'"
+		ktap_diag "actual:   '$3'"
+	fi
+}
+
+# The nd driver name of the driver under test, as in /sys/bus/nd/drivers.
+nd_driver() {
+	case "$DRIVER" in
+	nd_pmem) echo nd_pmem ;;
+	*) echo nd_rpmem ;;
+	esac
+}
+
+# Load the driver under test (and its dependencies); idempotent.
+driver_load() {
+	[ -d "/sys/bus/nd/drivers/$(nd_driver)" ] && return 0
+	case "$DRIVER" in
+	nd_pmem) modprobe nd_pmem ;;
+	*) modprobe nd_btt && insmod "$RPMEM_KO" ;;
+	esac
+}
+
+driver_unload() {
+	case "$DRIVER" in
+	nd_pmem) modprobe -r nd_pmem ;;
+	*) rmmod rpmem ;;
+	esac
+}
+
+# Print the name of the first namespace on bus $1 (ACPI.NFIT or e820) and
+# region index $2 (0-based order among that bus's regions).
+namespace_on() {
+	local bus=$1 idx=${2:-0}
+	ndctl list -b "$bus" -N -i 2>/dev/null |
+		python3 -c 'import json,sys
+d=json.load(sys.stdin)
+d=d if isinstance(d,list) else [d]
+names=sorted((n["dev"] for n in d), key=lambda s: [int(x) for x in s[9:].split(".")])
+print(names[int(sys.argv[1])] if len(names)>int(sys.argv[1]) else "")' "$idx"
+}
+
+# The block device name (pmemN) of namespace $1, empty if none.
+blockdev_of() {
+	ndctl list -n "$1" 2>/dev/null |
+		python3 -c 'import json,sys
+d=json.load(sys.stdin)
+d=d[0] if isinstance(d,list) else d
+print(d.get("blockdev",""))'
+}
+
+# Reconfigure namespace $1 to mode $2 (raw, fsdax) with extra ndctl args.
+namespace_mode() {
+	local ns=$1 mode=$2
+	shift 2
+	ndctl create-namespace -f -q -e "$ns" -m "$mode" "$@" >/dev/null
+}
+
+# Scratch mount points under /tmp.
+mnt_dir() { mkdir -p "/tmp/mnt/$1" && echo "/tmp/mnt/$1"; }
