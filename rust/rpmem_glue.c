@@ -12,6 +12,7 @@
 #include <linux/module.h>
 #include <linux/mm.h>
 #include <linux/nd.h>
+#include <linux/rpmem.h>
 #include <linux/set_memory.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
@@ -51,6 +52,9 @@ const struct dax_operations rpmem_dax_ops = {
 	.zero_page_range = rpmem_dax_zero_page_range,
 	.recovery_write = rpmem_dax_recovery_write,
 };
+
+/* Implemented in Rust (drivers/nvdimm/rpmem/glue.rs). */
+EXPORT_SYMBOL_GPL(rpmem_direct_access);
 
 const struct dev_pagemap_ops rpmem_pagemap_ops = {
 	.memory_failure = rpmem_pagemap_memory_failure,

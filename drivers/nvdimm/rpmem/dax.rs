@@ -2,31 +2,27 @@
 
 //! The DAX device through which file systems map the namespace directly.
 
-use crate::{disk::GenDisk, sys};
+use crate::{disk::GenDisk, kaddr::AccessMode, sys};
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::{
     error::{from_err_ptr, to_result},
     prelude::*,
 };
 
-/// How `direct_access` is asked to hand out a range.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum AccessMode {
-    /// Refuse poisoned pages (`DAX_ACCESS`).
-    Failfast,
-    /// Hand out the range so that poison can be repaired
-    /// (`DAX_RECOVERY_WRITE`).
-    Recovery,
+/// The access mode of the kernel's `enum dax_access_mode`.
+pub(crate) fn access_mode(mode: sys::dax_access_mode) -> AccessMode {
+    if mode == sys::dax_access_mode_DAX_RECOVERY_WRITE {
+        AccessMode::Recovery
+    } else {
+        AccessMode::Failfast
+    }
 }
 
-impl AccessMode {
-    /// From the kernel's `enum dax_access_mode`.
-    pub(crate) fn from_raw(mode: sys::dax_access_mode) -> Self {
-        if mode == sys::dax_access_mode_DAX_RECOVERY_WRITE {
-            Self::Recovery
-        } else {
-            Self::Failfast
-        }
+/// The kernel's `enum dax_access_mode` of an access mode.
+pub(crate) fn raw_access_mode(mode: AccessMode) -> sys::dax_access_mode {
+    match mode {
+        AccessMode::Failfast => sys::dax_access_mode_DAX_ACCESS,
+        AccessMode::Recovery => sys::dax_access_mode_DAX_RECOVERY_WRITE,
     }
 }
 

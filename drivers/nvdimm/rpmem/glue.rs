@@ -5,7 +5,7 @@
 //! `memory_failure`. Each turns raw pointers into the safe types and errors
 //! into what C expects; no driver logic lives here.
 
-use crate::{dax::AccessMode, disk::Bio, nd::NdDevice, pmem::Pmem, sys};
+use crate::{dax, disk::Bio, kaddr::TaggedKaddr, nd::NdDevice, pmem::Pmem, sys};
 use kernel::{error::from_result, prelude::*};
 
 /// nd driver `probe`.
@@ -104,12 +104,52 @@ pub(crate) unsafe extern "C" fn rpmem_dax_direct_access(
     let Ok(nr_pages) = u64::try_from(nr_pages) else {
         return EINVAL.to_errno() as isize;
     };
-    // SAFETY: By the caller both are null or valid for writes.
-    let (kaddr, pfn) = unsafe { (kaddr.as_mut(), pfn.as_mut()) };
-    match pmem.direct_access(pgoff as u64, nr_pages, AccessMode::from_raw(mode), kaddr, pfn) {
-        Ok(pages) => pages as kernel::ffi::c_long,
+    let req = TaggedKaddr::request(dax::access_mode(mode));
+    match pmem.direct_access(pgoff as u64, nr_pages, req) {
+        Ok(access) => {
+            // SAFETY: By the caller both are null or valid for writes.
+            unsafe {
+                if !kaddr.is_null() {
+                    *kaddr = access.kaddr.addr() as *mut kernel::ffi::c_void;
+                }
+                if !pfn.is_null() {
+                    *pfn = access.pfn as usize;
+                }
+            }
+            access.pages as isize
+        }
         Err(e) => e.to_errno() as isize,
     }
+}
+
+/// `rpmem_direct_access()` (include/linux/rpmem.h): `dax_direct_access()`
+/// with the access mode in the low bits of the input `*kaddr`.
+///
+/// # Safety
+///
+/// `dax` must be a live DAX device and the caller must hold
+/// `dax_read_lock()`; `kaddr` and `pfn` are null or valid for reads and
+/// writes.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rpmem_direct_access(
+    dax: *mut sys::dax_device,
+    pgoff: kernel::ffi::c_ulong,
+    nr_pages: kernel::ffi::c_long,
+    kaddr: *mut *mut kernel::ffi::c_void,
+    pfn: *mut kernel::ffi::c_ulong,
+) -> kernel::ffi::c_long {
+    let req = if kaddr.is_null() {
+        TaggedKaddr::request(crate::kaddr::AccessMode::Failfast)
+    } else {
+        // SAFETY: By the caller `kaddr` is valid for reads.
+        match TaggedKaddr::from_request(unsafe { *kaddr } as usize) {
+            Ok(req) => req,
+            Err(_) => return EINVAL.to_errno() as isize,
+        }
+    };
+    // SAFETY: By the caller; `dax_direct_access` writes the untagged
+    // address handed out by the device's `direct_access`.
+    unsafe { sys::dax_direct_access(dax, pgoff, nr_pages, dax::raw_access_mode(req.mode()), kaddr, pfn) }
 }
 
 /// `dax_operations.zero_page_range`.

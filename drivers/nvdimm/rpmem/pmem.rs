@@ -5,8 +5,9 @@
 
 use crate::{
     badblocks::BadBlocks,
-    dax::{AccessMode, DaxDevice},
+    dax::DaxDevice,
     disk::{Bio, GenDisk, Limits, Segment},
+    kaddr::{AccessMode, TaggedKaddr},
     mem,
     nd::{Flushed, NdDevice, Region},
     range::{self, Layout, PAGE_SHIFT, SECTOR_SHIFT},
@@ -14,6 +15,16 @@ use crate::{
 };
 use core::ops::Range;
 use kernel::{prelude::*, sync::SetOnce};
+
+/// What `direct_access` hands out.
+pub(crate) struct Access {
+    /// Pages usable from the requested one.
+    pub(crate) pages: u64,
+    /// Their kernel address, tagged with the request's mode.
+    pub(crate) kaddr: TaggedKaddr,
+    /// The page frame of the first page.
+    pub(crate) pfn: u64,
+}
 
 /// A pmem namespace bound to rpmem.
 ///
@@ -364,31 +375,34 @@ impl Pmem {
         }
     }
 
-    /// `direct_access`: nd_pmem's `__pmem_direct_access`.
-    pub(crate) fn direct_access(
-        &self,
-        pgoff: u64,
-        nr_pages: u64,
-        mode: AccessMode,
-        kaddr: Option<&mut *mut kernel::ffi::c_void>,
-        pfn: Option<&mut usize>,
-    ) -> Result<u64> {
+    /// `direct_access`: maps `nr_pages` data pages from `pgoff` for the
+    /// request `req` and answers with the pages usable, the address (tagged
+    /// with the request's mode) and the first page frame.
+    ///
+    /// Failfast hands out the clean pages before the first poisoned one, so
+    /// that a read returns every good byte before the poison (nd_pmem fails
+    /// the whole range), and `-EHWPOISON` when the first page is poisoned.
+    /// Recovery hands out the range up to the first poisoned page, at least
+    /// one page. Without poison: the whole request, or everything to the end
+    /// of the device while the poison list is empty (as nd_pmem).
+    pub(crate) fn direct_access(&self, pgoff: u64, nr_pages: u64, req: TaggedKaddr) -> Result<Access> {
         let offset = self.layout.page_offset(pgoff);
-        if let Some(kaddr) = kaddr {
-            *kaddr = self.addr(offset).cast();
-        }
-        if let Some(pfn) = pfn {
-            *pfn = ((self.layout.phys_addr + offset) >> PAGE_SHIFT) as usize;
-        }
-        if self.bb.is_empty() {
-            return Ok(self.layout.pages_from(pgoff));
-        }
-        let span = range::page_span(pgoff, nr_pages);
-        match self.bb.check(span.clone()) {
-            None => Ok(nr_pages),
-            Some(_) if mode == AccessMode::Failfast => Err(EHWPOISON),
-            Some(bad) => Ok(range::recovery_pages(span.start, bad.start)),
-        }
+        let kaddr = req.with_addr(self.addr(offset) as usize).ok_or(EINVAL)?;
+        let pfn = (self.layout.phys_addr + offset) >> PAGE_SHIFT;
+        let pages = if self.bb.is_empty() {
+            self.layout.pages_from(pgoff)
+        } else {
+            let span = range::page_span(pgoff, nr_pages);
+            match (self.bb.check(span.clone()), req.mode()) {
+                (None, _) => nr_pages,
+                (Some(bad), AccessMode::Failfast) => match range::clean_pages(span.start, bad.start) {
+                    0 => return Err(EHWPOISON),
+                    clean => clean,
+                },
+                (Some(bad), AccessMode::Recovery) => range::recovery_pages(span.start, bad.start),
+            }
+        };
+        Ok(Access { pages, kaddr, pfn })
     }
 
     /// `zero_page_range`: writes a page of zeroes (clearing poison first).

@@ -6,7 +6,8 @@
 //! Layers: `sys` (generated bindings and the C glue) is the raw interface;
 //! `badblocks`, `nd`, `disk`, `dax`, `pagemap` and `mem` wrap it in safe
 //! types; `pmem` is the driver logic and `range` its arithmetic; `glue`
-//! holds the entry points the C tables call.
+//! holds the entry points the C tables call; `kaddr` and `parse` are pure
+//! logic like `range`.
 
 use kernel::{error::to_result, prelude::*};
 
@@ -19,6 +20,8 @@ mod nd;
 mod pagemap;
 // Pure logic shared with the host test crate (tools/testing/rpmem/host),
 // where its items are `pub`.
+#[allow(unreachable_pub)]
+mod kaddr;
 #[allow(unreachable_pub)]
 mod parse;
 mod pmem;

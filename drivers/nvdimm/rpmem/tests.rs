@@ -8,21 +8,22 @@ mod badblocks {
     use crate::badblocks::BadBlocks;
     use kernel::prelude::*;
 
-    fn list() -> Pin<KBox<BadBlocks>> {
-        KBox::pin_init(BadBlocks::new(), GFP_KERNEL).expect("badblocks_init")
+    fn list() -> Result<Pin<KBox<BadBlocks>>> {
+        KBox::pin_init(BadBlocks::new(), GFP_KERNEL)
     }
 
     #[test]
-    fn empty_list_has_no_poison() {
-        let bb = list();
+    fn empty_list_has_no_poison() -> Result {
+        let bb = list()?;
         assert!(bb.is_empty());
         assert_eq!(bb.count(), 0);
         assert_eq!(bb.check(0..1 << 20), None);
+        Ok(())
     }
 
     #[test]
-    fn check_finds_first_overlap() {
-        let bb = list();
+    fn check_finds_first_overlap() -> Result {
+        let bb = list()?;
         assert!(bb.add(100..108).is_ok());
         assert!(bb.add(200..201).is_ok());
         assert_eq!(bb.count(), 2);
@@ -32,11 +33,12 @@ mod badblocks {
         assert_eq!(bb.check(108..200), None);
         assert_eq!(bb.check(150..250), Some(200..201));
         assert_eq!(bb.check(5..5), None);
+        Ok(())
     }
 
     #[test]
-    fn clear_splits_and_removes() {
-        let bb = list();
+    fn clear_splits_and_removes() -> Result {
+        let bb = list()?;
         assert!(bb.add(0..16).is_ok());
         assert!(bb.clear(4..8));
         assert_eq!(bb.check(4..8), None);
@@ -44,18 +46,20 @@ mod badblocks {
         assert_eq!(bb.check(8..16), Some(8..16));
         assert!(bb.clear(0..16));
         assert!(bb.is_empty());
+        Ok(())
     }
 
     #[test]
-    fn empty_range_is_refused() {
-        let bb = list();
+    fn empty_range_is_refused() -> Result {
+        let bb = list()?;
         assert_eq!(bb.add(10..10), Err(EINVAL));
         assert!(bb.is_empty());
+        Ok(())
     }
 
     #[test]
-    fn full_list_reports_enospc() {
-        let bb = list();
+    fn full_list_reports_enospc() -> Result {
+        let bb = list()?;
         // One page of u64 records: 512 separate ranges fit, the next not.
         for i in 0..512u64 {
             assert!(bb.add(i * 16..i * 16 + 1).is_ok());
@@ -63,6 +67,7 @@ mod badblocks {
         assert_eq!(bb.count(), 512);
         assert_eq!(bb.add(512 * 16..512 * 16 + 1), Err(ENOSPC));
         assert_eq!(bb.count(), 512);
+        Ok(())
     }
 }
 
@@ -106,5 +111,137 @@ mod range {
         assert_eq!(sector_span(10, 1), 10..11);
         assert_eq!(sector_span(10, 4096), 10..18);
         assert_eq!(page_span(3, 2), 24..40);
+    }
+}
+
+#[kernel::prelude::kunit_tests(rpmem_kaddr)]
+mod kaddr {
+    use crate::kaddr::{AccessMode, TaggedKaddr, RECOVERY_FLAG};
+    use crate::sys;
+    use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+    use kernel::ffi::{c_int, c_long, c_ulong, c_void};
+    use kernel::prelude::*;
+
+    /// What the test device's `direct_access` was last called with.
+    static SEEN_MODE: AtomicU32 = AtomicU32::new(u32::MAX);
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    /// The page aligned address the test device hands out.
+    const TEST_ADDR: usize = 0x7_0000_0000;
+
+    unsafe extern "C" fn test_direct_access(
+        _dax: *mut sys::dax_device,
+        pgoff: c_ulong,
+        nr_pages: c_long,
+        mode: sys::dax_access_mode,
+        kaddr: *mut *mut c_void,
+        pfn: *mut c_ulong,
+    ) -> c_long {
+        SEEN_MODE.store(mode, Ordering::Relaxed);
+        CALLS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: `rpmem_direct_access` passes null or valid pointers.
+        unsafe {
+            if !kaddr.is_null() {
+                *kaddr = (TEST_ADDR + (pgoff << 12)) as *mut c_void;
+            }
+            if !pfn.is_null() {
+                *pfn = 0x70000 + pgoff;
+            }
+        }
+        nr_pages
+    }
+
+    unsafe extern "C" fn test_zero_page_range(_dax: *mut sys::dax_device, _pgoff: c_ulong, _n: usize) -> c_int {
+        0
+    }
+
+    static TEST_OPS: sys::dax_operations = sys::dax_operations {
+        direct_access: Some(test_direct_access),
+        zero_page_range: Some(test_zero_page_range),
+        recovery_write: None,
+    };
+
+    /// Calls `rpmem_direct_access` on a real (test-operations) DAX device:
+    /// (return value, output kaddr, output pfn).
+    fn call(input: Option<usize>, kill: bool) -> Result<(c_long, usize, c_ulong)> {
+        // SAFETY: A DAX device with static operations and no private data.
+        let dax = kernel::error::from_err_ptr(unsafe { sys::alloc_dax(core::ptr::null_mut(), &TEST_OPS) })?;
+        if kill {
+            // SAFETY: `dax` is live.
+            unsafe { sys::kill_dax(dax) };
+        }
+        let mut kaddr = input.unwrap_or(0) as *mut c_void;
+        let mut pfn: c_ulong = 0;
+        let kp = if input.is_some() { &raw mut kaddr } else { core::ptr::null_mut() };
+        // SAFETY: The read lock is held around the call, as documented.
+        let rc = unsafe {
+            let id = sys::dax_read_lock();
+            let rc = crate::glue::rpmem_direct_access(dax, 3, 5, kp, &mut pfn);
+            sys::dax_read_unlock(id);
+            rc
+        };
+        // SAFETY: `dax` was allocated above; killing twice is harmless.
+        unsafe {
+            sys::kill_dax(dax);
+            sys::put_dax(dax);
+        }
+        Ok((rc, kaddr as usize, pfn))
+    }
+
+    #[test]
+    fn null_input_is_failfast() -> Result {
+        let (rc, kaddr, pfn) = call(Some(0), false)?;
+        assert_eq!(rc, 5);
+        assert_eq!(SEEN_MODE.load(Ordering::Relaxed), sys::dax_access_mode_DAX_ACCESS);
+        assert_eq!(kaddr, TEST_ADDR + (3 << 12));
+        assert_eq!(pfn, 0x70003);
+        Ok(())
+    }
+
+    #[test]
+    fn recovery_flag_is_recovery_and_never_returned() -> Result {
+        let (rc, kaddr, _) = call(Some(RECOVERY_FLAG), false)?;
+        assert_eq!(rc, 5);
+        assert_eq!(SEEN_MODE.load(Ordering::Relaxed), sys::dax_access_mode_DAX_RECOVERY_WRITE);
+        assert_eq!(kaddr & RECOVERY_FLAG, 0);
+        assert_eq!(kaddr, TEST_ADDR + (3 << 12));
+        Ok(())
+    }
+
+    #[test]
+    fn no_kaddr_asks_for_the_pfn_only() -> Result {
+        let (rc, _, pfn) = call(None, false)?;
+        assert_eq!(rc, 5);
+        assert_eq!(SEEN_MODE.load(Ordering::Relaxed), sys::dax_access_mode_DAX_ACCESS);
+        assert_eq!(pfn, 0x70003);
+        Ok(())
+    }
+
+    #[test]
+    fn other_input_is_refused_before_the_device() -> Result {
+        let before = CALLS.load(Ordering::Relaxed);
+        for garbage in [2usize, 3, 0x1000, 0x1001, usize::MAX] {
+            let (rc, kaddr, _) = call(Some(garbage), false)?;
+            assert_eq!(rc, EINVAL.to_errno() as c_long);
+            assert_eq!(kaddr, garbage);
+        }
+        assert_eq!(CALLS.load(Ordering::Relaxed), before);
+        Ok(())
+    }
+
+    #[test]
+    fn dead_device_is_refused() -> Result {
+        let (rc, _, _) = call(Some(0), true)?;
+        assert_eq!(rc, ENXIO.to_errno() as c_long);
+        Ok(())
+    }
+
+    #[test]
+    fn tagged_values_round_trip() {
+        let t = TaggedKaddr::new(TEST_ADDR, AccessMode::Recovery).expect("aligned");
+        assert_eq!(t.addr(), TEST_ADDR);
+        assert_eq!(t.mode(), AccessMode::Recovery);
+        assert_eq!(t.into_raw(), TEST_ADDR | RECOVERY_FLAG);
+        assert!(TaggedKaddr::new(TEST_ADDR + 1, AccessMode::Failfast).is_none());
+        assert!(TaggedKaddr::from_request(TEST_ADDR).is_err());
     }
 }

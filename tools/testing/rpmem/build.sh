@@ -24,7 +24,7 @@ KDIR=$(cd "$KDIR" && pwd)
 grep -q '^CONFIG_RUST=y' "$KDIR/.config" || die "KDIR=$KDIR has no CONFIG_RUST"
 
 # A clang-built kernel needs its modules built with the same LLVM.
-kargs=(RUSTC="$RUSTC")
+kargs=(RUSTC="$RUSTC" CLIPPY_DRIVER=/usr/bin/clippy-driver)
 if [ -z "${LLVM:-}" ] && grep -q '^CONFIG_CC_IS_CLANG=y' "$KDIR/.config"; then
 	kargs+=(LLVM=-19)
 elif [ -n "${LLVM:-}" ]; then

@@ -5,7 +5,7 @@
 # host's read-only root, run $rpmem_script, then power off. The script's
 # progress goes to the second serial port, which vm.sh shows on the host.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export HOME=/root TERM=dumb LANG=C.UTF-8
+export HOME=/tmp TERM=dumb LANG=C.UTF-8
 
 mount -t proc proc /proc
 mount -t sysfs sys /sys
@@ -13,27 +13,34 @@ mount -t devtmpfs dev /dev 2>/dev/null
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
-for d in /tmp /run /var/tmp /var/log /mnt /root; do
+for d in /tmp /run /var/tmp /var/log /mnt; do
 	mount -t tmpfs -o mode=0755 tmpfs "$d"
 done
 chmod 1777 /tmp /var/tmp
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t configfs configfs /sys/kernel/config 2>/dev/null
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mkdir -p /run/lock
 
 mkdir -p "$rpmem_results"
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 rpmem_results "$rpmem_results"
 exec 3>/dev/ttyS1
-export RPMEM_RESULTS=$rpmem_results RPMEM_PROGRESS_FD=3
+export RPMEM_RESULTS=$rpmem_results
 
-# The guest kernel's modules (installed by kernel.sh next to its build), so
-# that modprobe resolves nd_pmem's dependencies.
-ver=$(uname -r)
-mount -t tmpfs tmpfs /lib/modules
-ln -s "$(cat "$rpmem_results/vm/modroot")/lib/modules/$ver" "/lib/modules/$ver"
+# The guest kernel's modules live next to its build (kernel.sh installs them
+# there): modprobe, for the tests and for the kernel's own requests, looks
+# there through a wrapper.
+mkdir -p /tmp/bin
+cat >/tmp/bin/modprobe <<EOS
+#!/bin/sh
+exec /sbin/modprobe -d "$(cat "$rpmem_results/vm/modroot")" "\$@"
+EOS
+chmod +x /tmp/bin/modprobe
+echo /tmp/bin/modprobe >/proc/sys/kernel/modprobe
+export PATH=/tmp/bin:$PATH
 
 dmesg -n 4 2>/dev/null
-echo "guest: kernel $ver up after $(cut -d' ' -f1 /proc/uptime)s" >&3
+echo "guest: kernel $(uname -r) up after $(cut -d' ' -f1 /proc/uptime)s" >&3
 read -r -a args <"$rpmem_results/vm/args"
 bash "$rpmem_script" "${args[@]}" 2>&1 | tee "$rpmem_results/guest.log" >&3
 echo "${PIPESTATUS[0]}" >"$rpmem_results/guest-done"

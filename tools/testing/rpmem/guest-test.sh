@@ -3,13 +3,14 @@
 #
 # Runs in the guest (see test.sh): KUnit results of rpmem.ko, then the
 # selftests, each writing KTAP into $RPMEM_RESULTS.
-# usage: guest-test.sh DRIVER RPMEM_KO [selftest...]
+# usage: guest-test.sh DRIVER RPMEM_KO KUNIT [selftest...]   (KUNIT: 1 or 0)
 export DRIVER=$1 RPMEM_KO=$2
-shift 2
+kunit=$3
+shift 3
 here=$(cd "$(dirname "$0")" && pwd)
 selftests=$here/../selftests/rpmem
 
-if [ "$DRIVER" = rpmem ]; then
+if [ "$DRIVER" = rpmem ] && [ "$kunit" = 1 ]; then
 	echo "guest: loading rpmem.ko (runs its KUnit suites)"
 	modprobe nd_btt
 	if insmod "$RPMEM_KO"; then

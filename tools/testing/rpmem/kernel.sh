@@ -50,8 +50,16 @@ if [ ! -e "$src/.rpmem-extracted" ]; then
 	mv "$src.tmp" "$src"
 fi
 
-# Drop stale builds of this flavor: one per flavor is kept.
-rm -rf "$cache"/build-"$flavor"-*
+# One build per flavor is kept. A build of an older key becomes the start of
+# this one: kbuild's per-file config dependencies make the rebuild
+# incremental and exact, so changing a fragment costs minutes, not a build.
+prev=$(ls -d "$cache"/build-"$flavor"-* 2>/dev/null | head -n 1)
+if [ -n "$prev" ] && [ "$prev" != "$out" ] && [ -e "$prev/Makefile" ]; then
+	step "kernel: reusing $prev as the start of $out"
+	rm -f "$prev/.rpmem-built"
+	mv "$prev" "$out"
+fi
+rm -rf "$cache"/build-"$flavor"-*.old
 mkdir -p "$out"
 kmake() { make -C "$src" O="$out" LLVM=-19 RUSTC="$RUSTC" "$@"; }
 

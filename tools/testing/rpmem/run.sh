@@ -15,6 +15,7 @@ mkdir -p "$out"
 kdir=$("$here/kernel.sh" test) || die "guest kernel build failed"
 "$here/build.sh" modules >"$out/module-build.log" 2>&1 ||
 	{ tail -n 30 "$out/module-build.log"; die "module build failed; log: $out/module-build.log"; }
+make -s -C "$root/tools/testing/selftests/rpmem" || die "selftest helpers failed to build"
 "$here/vm.sh" "$kdir" "$out" "${RPMEM_VM_TIMEOUT:-900}" "$here/guest-demo.sh" \
 	"${DRIVER:-rpmem}" "$root/rpmem.ko"
 status=$?

@@ -24,6 +24,9 @@ kdir=$("$here/kernel.sh" test) || die "guest kernel build failed"
 "$here/build.sh" modules >"$out/module-build.log" 2>&1 ||
 	{ tail -n 30 "$out/module-build.log"; die "module build failed; log: $out/module-build.log"; }
 
+make -s -C "$root/tools/testing/selftests/rpmem" >"$out/selftests-build.log" 2>&1 ||
+	{ cat "$out/selftests-build.log"; die "selftest helpers failed to build; log: $out/selftests-build.log"; }
+
 host_pass=0 host_fail=0
 step "host: cargo test (pure logic)"
 if cargo test --manifest-path "$root/tools/testing/rpmem/host/Cargo.toml" --quiet \
@@ -38,15 +41,29 @@ if ! grep -q '^test result:' "$out/cargo-test.log"; then
 fi
 echo "    host: $host_pass passed, $host_fail failed"
 
-step "guest: KUnit + selftests against $DRIVER (KASAN kernel under TCG; a few minutes)"
-"$here/vm.sh" "$kdir" "$out" "${RPMEM_VM_TIMEOUT:-2400}" "$here/guest-test.sh" \
-	"$DRIVER" "$root/rpmem.ko" "$@"
-vm_status=$?
+# The selftests to run: the ones named, or all. leaks.sh needs a guest booted
+# with kmemleak=on, which runs about twice as slow: it gets a boot of its own.
+[ $# -gt 0 ] || set -- $(make -s -C "$root/tools/testing/selftests/rpmem" list)
+main=() leaks=()
+for t in "$@"; do
+	case "${t%.sh}" in leaks) leaks=(leaks) ;; *) main+=("$t") ;; esac
+done
+
+vm_status=0
+if [ ${#main[@]} -gt 0 ]; then
+	step "guest: KUnit + ${main[*]} against $DRIVER (KASAN kernel under TCG)"
+	"$here/vm.sh" "$kdir" "$out" "${RPMEM_VM_TIMEOUT:-2400}" "$here/guest-test.sh" \
+		"$DRIVER" "$root/rpmem.ko" 1 "${main[@]}" || vm_status=1
+fi
+if [ ${#leaks[@]} -gt 0 ]; then
+	step "guest: leaks.sh in a kmemleak=on boot"
+	RPMEM_APPEND=kmemleak=on "$here/vm.sh" "$kdir" "$out/kmemleak" "${RPMEM_VM_TIMEOUT:-2400}" \
+		"$here/guest-test.sh" "$DRIVER" "$root/rpmem.ko" 0 leaks || vm_status=1
+fi
 
 # Count: top-level ok/not ok of every .tap, test cases of KUnit's KTAP.
 pass=$host_pass fail=$host_fail skip=0
-for f in "$out"/*.tap; do
-	[ -e "$f" ] || continue
+for f in $(find "$out" -name '*.tap'); do
 	p=$(grep -E '^ok ' "$f" | grep -vc '# SKIP')
 	s=$(grep -cE '^ok .*# SKIP' "$f")
 	n=$(grep -cE '^not ok ' "$f")
@@ -61,7 +78,7 @@ if [ $vm_status != 0 ] && [ "$fail" = 0 ]; then
 fi
 
 echo
-grep -hE '^(\s*)not ok ' "$out"/*.tap "$out"/kunit.ktap 2>/dev/null | sed 's/^\s*/  FAIL: /'
+find "$out" -name '*.tap' -o -name kunit.ktap | xargs grep -hE '^\s*not ok ' 2>/dev/null | sed 's/^\s*/  FAIL: /'
 echo "results: $out ($(( $(date +%s) - start ))s)"
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]

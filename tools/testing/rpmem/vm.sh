@@ -49,10 +49,10 @@ fi
 args="$*"
 printf '%s\n' "$args" >"$scratch/args"
 echo "$kbuild/modroot" >"$scratch/modroot"
-cmdline="console=ttyS0 root=/dev/root rootfstype=9p"
-cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=512000 ro"
+cmdline="console=ttyS0 root=rpmemroot rootfstype=9p"
+cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro"
 cmdline+=" init=$here/guest-init.sh memmap=256M!1G"
-cmdline+=" panic=-1 softlockup_panic=0 hung_task_panic=0 kmemleak=on"
+cmdline+=" panic=-1 softlockup_panic=0 hung_task_panic=0 ${RPMEM_APPEND:-}"
 cmdline+=" rpmem_script=$script rpmem_results=$results"
 
 console="$scratch/console.log"
@@ -61,10 +61,10 @@ progress="$scratch/progress.log"
 step "vm: booting $(basename "$bzimage") ($accel, timeout ${timeout_s}s); console log: $console"
 
 qemu=(qemu-system-x86_64 -accel "$accel" -machine pc,nvdimm=on
-	-cpu max,vendor=GenuineIntel -smp 2 -m 3G,slots=4,maxmem=8G
+	-cpu max,vendor=GenuineIntel,la57=off -smp 2 -m 3G,slots=4,maxmem=8G
 	"${nvdimm_opts[@]}"
 	-kernel "$bzimage" -append "$cmdline"
-	-virtfs local,path=/,mount_tag=/dev/root,security_model=none,readonly=on,multidevs=remap
+	-virtfs local,path=/,mount_tag=rpmemroot,security_model=none,readonly=on,multidevs=remap
 	-virtfs "local,path=$results,mount_tag=rpmem_results,security_model=none,multidevs=remap"
 	-display none -no-reboot -monitor "unix:$scratch/monitor.sock,server,nowait"
 	-serial "file:$console" -serial "file:$progress"

@@ -1,35 +1,79 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# ext4 and xfs mounted with -o dax on the driver's block devices: the mount
-# is DAX, files are DAX (STATX_ATTR_DAX), and data written reads back.
+# ext4 and xfs (reflink, rmapbt) mounted with -o dax on the driver's fsdax
+# namespace: the mount and its files are DAX, data written with write(2)
+# and through shared (MAP_SYNC) mappings reads back, 2 MiB aligned files get
+# PMD faults, rmmod is refused while mounted, and the data survives
+# unmount, rmmod, insmod and a new mount.
 cd "$(dirname "$0")" && . ./lib.sh
 
 ktap_header
-ktap_plan 9
+ktap_plan 27
 
 check "load $DRIVER" driver_load
 ns=$(namespace_on ACPI.NFIT 0)
 namespace_mode "$ns" fsdax -a 2M
 bdev=/dev/$(blockdev_of "$ns")
+tracing=/sys/kernel/tracing
+[ -d $tracing/events ] || mount -t tracefs tracefs $tracing
 
-statx_dax() { xfs_io -c "statx -r" "$1" | awk '/stat.attributes/ { print and(strtonum($3), 0x200000) ? "dax" : "nodax" }'; }
+# STATX_ATTR_DAX (0x200000) of file $1.
+statx_dax() {
+	local attrs
+	attrs=$(xfs_io -c "statx -r" "$1" | sed -n 's/^stat.attributes = //p')
+	[ -n "$attrs" ] && (( attrs & 0x200000 )) && echo dax || echo "nodax ($attrs)"
+}
 
+# PMD faults that mapped a huge page while rpmem_mmap touched FILE.
+pmd_faults() {
+	echo 0 >$tracing/tracing_on
+	echo >$tracing/trace
+	echo 1 >$tracing/events/fs_dax/dax_pmd_fault_done/enable
+	echo 1 >$tracing/tracing_on
+	./rpmem_mmap touch "$1" $((4 << 20)) >/dev/null
+	echo 0 >$tracing/tracing_on
+	echo 0 >$tracing/events/fs_dax/dax_pmd_fault_done/enable
+	grep -c 'dax_pmd_fault_done.*NOPAGE' $tracing/trace
+}
+
+remount() {
+	umount "$1" && driver_unload && driver_load && mount -o dax "$bdev" "$1"
+}
+
+head -c 8M /dev/urandom >/tmp/ref
 for fs in xfs ext4; do
 	m=$(mnt_dir $fs)
 	case $fs in
-	xfs) mkfs=(mkfs.xfs -f -q -m reflink=1,rmapbt=1) ;;
-	ext4) mkfs=(mkfs.ext4 -F -q -b 4096) ;;
+	xfs) mkfs=(mkfs.xfs -f -q -m reflink=1,rmapbt=1 -d su=2m,sw=1) ;;
+	ext4) mkfs=(mkfs.ext4 -F -q -b 4096 -E stride=512,stripe_width=512) ;;
 	esac
 	check "$fs: mkfs and mount -o dax on $bdev" sh -c "${mkfs[*]} $bdev && mount -o dax $bdev $m"
 	opts=$(awk -v m="$m" '$2 == m { print $4 }' /proc/mounts)
-	check "$fs: /proc/mounts shows dax=always ($opts)" sh -c "echo '$opts' | grep -q 'dax=always'"
-	head -c 8M /dev/urandom >/tmp/ref
+	check "$fs: mounted with dax=always ($opts)" sh -c "echo '$opts' | grep -q 'dax=always'"
+
 	cp /tmp/ref "$m/file" && sync
 	expect_eq "$fs: file is DAX (STATX_ATTR_DAX)" dax "$(statx_dax "$m/file")"
 	echo 3 >/proc/sys/vm/drop_caches
-	expect_eq "$fs: 8 MiB written and read back" "$(sha256sum </tmp/ref)" "$(sha256sum <"$m/file")"
-	umount "$m"
+	expect_eq "$fs: 8 MiB written with write(2) read back" "$(sha256sum </tmp/ref)" "$(sha256sum <"$m/file")"
+
+	truncate -s 16M "$m/mapped"
+	check "$fs: mmap write + msync, then mmap read back" sh -c \
+		"./rpmem_mmap write $m/mapped 16777216 42 && ./rpmem_mmap verify $m/mapped 16777216 42"
+	truncate -s 1M "$m/synced"
+	check "$fs: MAP_SYNC mapping accepted, written, read back" sh -c \
+		"./rpmem_mmap write $m/synced 1048576 43 sync && ./rpmem_mmap verify $m/synced 1048576 43"
+
+	fallocate -l 4M "$m/huge"
+	n=$(pmd_faults "$m/huge")
+	check "$fs: 2 MiB aligned file gets PMD faults ($n huge mappings)" test "$n" -ge 1
+
+	check "rmmod of the driver refused while $fs is mounted" not driver_unload_quiet
+	check "$fs: unmount, unload, load, mount again" remount "$m"
+	check "$fs: write(2) data survived" sh -c "cmp -s /tmp/ref $m/file"
+	check "$fs: mmap data survived" ./rpmem_mmap verify "$m/mapped" 16777216 42
+	check "$fs: fsck clean" sh -c "umount $m && case $fs in xfs) xfs_repair -n $bdev ;; ext4) fsck.ext4 -fn $bdev ;; esac >/tmp/fsck.log 2>&1 || { tail -5 /tmp/fsck.log; false; }"
+	mountpoint -q "$m" && umount "$m"
 done
 namespace_mode "$ns" raw
 ktap_finished

@@ -37,6 +37,9 @@ check() {
 	fi
 }
 
+# not CMD...: succeeds when CMD fails.
+not() { ! "$@"; }
+
 # expect_eq DESC EXPECTED ACTUAL
 expect_eq() {
 	if [ "$2" = "$3" ]; then
@@ -65,6 +68,15 @@ driver_load() {
 	esac
 }
 
+# rmmod of the driver under test, without its error message (for tests that
+# expect it to be refused).
+driver_unload_quiet() {
+	case "$DRIVER" in
+	nd_pmem) rmmod nd_pmem 2>/dev/null ;;
+	*) rmmod rpmem 2>/dev/null ;;
+	esac
+}
+
 driver_unload() {
 	case "$DRIVER" in
 	nd_pmem) modprobe -r nd_pmem ;;
@@ -72,32 +84,38 @@ driver_unload() {
 	esac
 }
 
-# Print the name of the first namespace on bus $1 (ACPI.NFIT or e820) and
-# region index $2 (0-based order among that bus's regions).
+# The namespace with index $2 (default 0, in name order) on the bus whose
+# provider is $1 (ACPI.NFIT or e820). Read from sysfs: no ndctl, no python,
+# which matters in a KASAN guest under TCG.
 namespace_on() {
-	local bus=$1 idx=${2:-0}
-	ndctl list -b "$bus" -N -i 2>/dev/null |
-		python3 -c 'import json,sys
-d=json.load(sys.stdin)
-d=d if isinstance(d,list) else [d]
-names=sorted((n["dev"] for n in d), key=lambda s: [int(x) for x in s[9:].split(".")])
-print(names[int(sys.argv[1])] if len(names)>int(sys.argv[1]) else "")' "$idx"
+	local provider=$1 idx=${2:-0} ns path bus
+	for ns in $(ls /sys/bus/nd/devices | grep '^namespace' | sort -V); do
+		path=$(readlink -f "/sys/bus/nd/devices/$ns")
+		bus=$(echo "$path" | grep -o 'ndbus[0-9]*' | head -n 1)
+		[ "$(cat /sys/bus/nd/devices/$bus/provider 2>/dev/null)" = "$provider" ] || continue
+		[ "$(cat /sys/bus/nd/devices/$ns/size 2>/dev/null)" != 0 ] || continue
+		[ "$idx" = 0 ] && { echo "$ns"; return; }
+		idx=$((idx - 1))
+	done
 }
 
-# The block device name (pmemN) of namespace $1, empty if none.
+# The block device name (pmemN[s]) of namespace $1, or of the pfn/btt device
+# that claims it; empty if none.
 blockdev_of() {
-	ndctl list -n "$1" 2>/dev/null |
-		python3 -c 'import json,sys
-d=json.load(sys.stdin)
-d=d[0] if isinstance(d,list) else d
-print(d.get("blockdev",""))'
+	local ns=$1 d
+	for d in /sys/bus/nd/devices/$ns /sys/bus/nd/devices/pfn* /sys/bus/nd/devices/btt*; do
+		[ -d "$d/block" ] || continue
+		[ "$d" = "/sys/bus/nd/devices/$ns" ] || [ "$(cat "$d/namespace" 2>/dev/null)" = "$ns" ] || continue
+		ls "$d/block" | head -n 1
+		return
+	done
 }
 
 # Reconfigure namespace $1 to mode $2 (raw, fsdax) with extra ndctl args.
 namespace_mode() {
 	local ns=$1 mode=$2
 	shift 2
-	ndctl create-namespace -f -q -e "$ns" -m "$mode" "$@" >/dev/null
+	ndctl create-namespace -f -e "$ns" -m "$mode" "$@" >/dev/null
 }
 
 # Scratch mount points under /tmp.

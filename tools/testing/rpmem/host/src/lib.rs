@@ -13,3 +13,9 @@ pub mod parse;
 
 #[cfg(test)]
 mod parse_tests;
+
+#[path = "../../../../../drivers/nvdimm/rpmem/kaddr.rs"]
+pub mod kaddr;
+
+#[cfg(test)]
+mod kaddr_tests;

@@ -1,0 +1,71 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# /sys/block/pmemN/badblocks: an injected sector gives EIO on a block read
+# and its neighbours read fine; a block write over it repairs it where the
+# bus can clear poison (e820) and fails with EIO, changing nothing, where
+# it cannot (QEMU's NFIT has no clear-error command); poll(2) wakes on
+# changes; malformed input is refused with EINVAL and changes nothing.
+cd "$(dirname "$0")" && . ./lib.sh
+
+ktap_header
+ktap_plan 24
+
+check "load $DRIVER" driver_load
+nfit=$(namespace_on ACPI.NFIT 0)
+e820=$(namespace_on e820 0)
+namespace_mode "$nfit" raw 2>/dev/null
+
+io() { ./rpmem_io "$@"; }
+
+for ns in "$e820" "$nfit"; do
+	b=$(blockdev_of "$ns")
+	dev=/dev/$b bb=/sys/block/$b/badblocks
+	io write "$dev" 0 65536 1 direct >/dev/null
+	echo "8 1" >"$bb"
+	expect_eq "$b: injected sector listed" "8 1" "$(cat $bb)"
+	expect_eq "$b: O_DIRECT read of the bad sector fails with EIO" "errno=EIO" "$(io read $dev 4096 512 direct)"
+	expect_eq "$b: a 64 KiB read across it fails with EIO" "errno=EIO" "$(io read $dev 0 65536 direct)"
+	expect_eq "$b: neighbours intact (sectors 7 and 9)" "done 512 done 512" \
+		"$(io check $dev 3584 512 1 direct | tr '\n' ' ')$(io check $dev 4608 512 1 direct)"
+done
+
+# Block writes over poison: e820 treats the clear as done, NFIT (QEMU) fails it.
+b=$(blockdev_of "$e820")
+expect_eq "$b (e820): write over the bad sector succeeds" "done 512" "$(io write /dev/$b 4096 512 2 direct)"
+expect_eq "$b (e820): record cleared, data written" "|done 512" \
+	"$(cat /sys/block/$b/badblocks)|$(io check /dev/$b 4096 512 2 direct)"
+b=$(blockdev_of "$nfit")
+expect_eq "$b (NFIT): write over the bad sector fails with EIO" "errno=EIO" "$(io write /dev/$b 4096 512 2 direct)"
+expect_eq "$b (NFIT): record kept" "8 1" "$(cat /sys/block/$b/badblocks)"
+
+# poll(2) on the attribute wakes up when the list changes.
+b=$(blockdev_of "$e820")
+woke=$(python3 - "/sys/block/$b/badblocks" <<'PY'
+import os, select, sys, threading, time
+f = open(sys.argv[1]); f.read()
+p = select.poll(); p.register(f, select.POLLPRI | select.POLLERR)
+def inject():
+    time.sleep(0.5)
+    with open(sys.argv[1], "w") as w: w.write("100 8\n")
+threading.Thread(target=inject).start()
+print("woke" if p.poll(5000) else "timeout")
+PY
+)
+expect_eq "$b: poll(2) wakes on an injection" woke "$woke"
+
+# Malformed input: EINVAL, list unchanged.
+before=$(cat /sys/block/$b/badblocks)
+cap=$(cat /sys/block/$b/size)
+for input in "abc" "-8 1" "8 -1" "8 0" "8" "8 1 2" "0x10 1"; do
+	expect_eq "$b: '$input' refused with EINVAL" "errno=EINVAL" "$(io sysfs /sys/block/$b/badblocks "$input")"
+done
+if [ "$DRIVER" = nd_pmem ]; then
+	ktap_skip "$b: range beyond capacity refused" "nd_pmem accepts ranges past the end"
+	ktap_skip "$b: huge count refused" "nd_pmem accepts ranges past the end"
+else
+	expect_eq "$b: range beyond capacity ($cap) refused" "errno=EINVAL" "$(io sysfs /sys/block/$b/badblocks "$((cap - 1)) 2")"
+	expect_eq "$b: huge count refused" "errno=EINVAL" "$(io sysfs /sys/block/$b/badblocks "0 99999999999999999999")"
+fi
+expect_eq "$b: list unchanged by refused input" "$before" "$(cat /sys/block/$b/badblocks)"
+ktap_finished

@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Raw block I/O on /dev/pmemN (NFIT and e820): random offsets and sizes,
+# including sizes that are not page multiples, O_DIRECT and buffered,
+# written and verified by checksum (fio's crc32c verify); fsync and
+# sync_file_range paths; queue limits and features as nd_pmem has them.
+cd "$(dirname "$0")" && . ./lib.sh
+
+ktap_header
+ktap_plan 16
+
+check "load $DRIVER" driver_load
+nfit=$(namespace_on ACPI.NFIT 0)
+e820=$(namespace_on e820 0)
+namespace_mode "$nfit" raw 2>/dev/null
+
+# fio with verification: every block written is read back and checked.
+fio_verify() {
+	local dev=$1 direct=$2 extra=$3
+	fio --name=verify --filename="$dev" --rw=randwrite --direct="$direct" \
+		--bsrange=512-132k --blockalign=512 --size=16M --offset=4M \
+		--ioengine=psync --verify=crc32c --do_verify=1 --verify_fatal=1 \
+		--randseed=$RANDOM $extra --output-format=terse >/tmp/fio.out 2>&1 ||
+		{ tail -n 5 /tmp/fio.out; return 1; }
+}
+
+for ns in "$nfit" "$e820"; do
+	dev=/dev/$(blockdev_of "$ns")
+	check "$dev: O_DIRECT random 512B..132K writes verify" fio_verify "$dev" 1 ""
+	check "$dev: buffered random writes verify, fsync every 8" fio_verify "$dev" 0 "--fsync=8"
+	check "$dev: O_DIRECT writes with sync_file_range and fdatasync" fio_verify "$dev" 1 "--sync_file_range=write:4 --fdatasync=16"
+done
+
+# Unaligned byte ranges through the page cache, read back with O_DIRECT.
+dev=/dev/$(blockdev_of "$e820")
+head -c 1049089 /dev/urandom >/tmp/blob # 1 MiB + 1025 bytes
+dd if=/tmp/blob of="$dev" bs=4096 seek=12345 oflag=seek_bytes conv=notrunc,fsync status=none
+got=$(dd if="$dev" bs=4096 skip=12288 count=260 iflag=direct,skip_bytes status=none |
+	tail -c +58 | head -c 1049089 | sha256sum)
+expect_eq "$dev: 1 MiB + 1025 bytes at byte 12345 read back with O_DIRECT" "$(sha256sum </tmp/blob)" "$got"
+
+# Queue limits and features, as nd_pmem sets them.
+b=$(basename "$dev")
+expect_eq "$b: logical_block_size 512" 512 "$(cat /sys/block/$b/queue/logical_block_size)"
+expect_eq "$b: physical_block_size 4096" 4096 "$(cat /sys/block/$b/queue/physical_block_size)"
+expect_eq "$b: write cache on (flushes reach the driver)" "write back" "$(cat /sys/block/$b/queue/write_cache)"
+expect_eq "$b: dax supported" 1 "$(cat /sys/block/$b/queue/dax)"
+expect_eq "$b: iostats off by default (bio based, as nd_pmem)" 0 "$(cat /sys/block/$b/queue/iostats)"
+io_accounted() {
+	local before after
+	echo 1 >/sys/block/$b/queue/iostats
+	read -r -a before </sys/block/$b/stat
+	./rpmem_io read "$dev" 0 8192 direct >/dev/null
+	./rpmem_io write "$dev" 0 4096 5 direct >/dev/null
+	read -r -a after </sys/block/$b/stat
+	echo 0 >/sys/block/$b/queue/iostats
+	[ $((after[0] - before[0])) -ge 1 ] && [ $((after[4] - before[4])) -ge 1 ] ||
+		{ echo "stat before: ${before[*]}"; echo "stat after:  ${after[*]}"; return 1; }
+}
+check "$b: with iostats on, reads and writes are accounted" io_accounted
+old=$(cat /sys/block/$b/dax/write_cache)
+check "$b: dax/write_cache writable (0, then back to $old)" sh -c "
+	echo 0 > /sys/block/$b/dax/write_cache && [ \$(cat /sys/block/$b/dax/write_cache) = 0 ] &&
+	echo $old > /sys/block/$b/dax/write_cache && [ \$(cat /sys/block/$b/dax/write_cache) = $old ] &&
+	! echo maybe > /sys/block/$b/dax/write_cache 2>/dev/null"
+# Reading past the end fails instead of wrapping.
+cap=$(cat /sys/block/$b/size)
+check "$b: read at the last sector works, one past it returns nothing" sh -c "
+	[ \$(dd if=$dev bs=512 skip=$((cap - 1)) count=1 iflag=direct status=none | wc -c) = 512 ] &&
+	[ \$(dd if=$dev bs=512 skip=$cap count=1 iflag=direct status=none | wc -c) = 0 ]"
+ktap_finished

@@ -1,0 +1,61 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# 20 cycles of sysfs unbind/bind and of rmmod/insmod with I/O in between:
+# the devices come back each time with their data and the kernel stays
+# clean (leaks.sh looks for leaked memory, in a kmemleak boot).
+cd "$(dirname "$0")" && . ./lib.sh
+
+ktap_header
+ktap_plan 4
+
+CYCLES=${CYCLES:-20}
+check "load $DRIVER" driver_load
+drv=$(nd_driver)
+nfit=$(namespace_on ACPI.NFIT 1)
+e820=$(namespace_on e820 0)
+namespace_mode "$nfit" fsdax -a 2M
+
+io() { ./rpmem_io "$@"; }
+
+bind_cycles() {
+	local i ns b
+	for i in $(seq "$CYCLES"); do
+		for ns in "$e820" "$nfit"; do
+			dev=$ns
+			[ "$ns" = "$nfit" ] && dev=$(ls /sys/bus/nd/drivers/$drv | grep -m1 '^pfn')
+			b=$(blockdev_of "$ns")
+			echo "$dev" >/sys/bus/nd/drivers/$drv/unbind || return 1
+			[ ! -b /dev/$b ] || { echo "cycle $i: /dev/$b still there after unbind"; return 1; }
+			echo "$dev" >/sys/bus/nd/drivers/$drv/bind || return 1
+			[ "$(io check /dev/$b 1048576 8192 $i direct)" = "done 8192" ] ||
+				{ echo "cycle $i: $b lost data"; return 1; }
+			io write /dev/$b 1048576 8192 $((i + 1)) direct >/dev/null
+		done
+	done
+}
+
+module_cycles() {
+	local i b=$(blockdev_of "$e820")
+	for i in $(seq "$CYCLES"); do
+		driver_unload || return 1
+		[ ! -b /dev/$b ] || { echo "cycle $i: /dev/$b still there after unload"; return 1; }
+		driver_load || return 1
+		[ "$(io check /dev/$b 0 4096 $i direct)" = "done 4096" ] ||
+			{ echo "cycle $i: $b lost data"; return 1; }
+		io write /dev/$b 0 4096 $((i + 1)) direct >/dev/null
+	done
+}
+
+for ns in "$e820" "$nfit"; do
+	b=$(blockdev_of "$ns")
+	io write /dev/$b 1048576 8192 1 direct >/dev/null
+done
+check "$CYCLES cycles of unbind/bind ($e820 raw, $nfit fsdax), data kept" bind_cycles
+b=$(blockdev_of "$e820")
+io write /dev/$b 0 4096 1 direct >/dev/null
+check "$CYCLES cycles of rmmod/insmod, data kept" module_cycles
+check "all namespaces bound again" test -b "/dev/$(blockdev_of "$e820")" -a -b "/dev/$(blockdev_of "$nfit")"
+
+namespace_mode "$nfit" raw
+ktap_finished

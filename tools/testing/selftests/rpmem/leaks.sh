@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# kmemleak after the driver's whole life cycle: every namespace kind bound,
+# used and unbound (raw NFIT, raw e820 with struct pages, fsdax map=mem and
+# map=dev, BTT), a DAX mount, rmmod/insmod. Needs a guest booted with
+# kmemleak=on (make test runs it in a second boot for that).
+cd "$(dirname "$0")" && . ./lib.sh
+
+ktap_header
+ktap_plan 6
+
+kmemleak=/sys/kernel/debug/kmemleak
+if ! echo clear 2>/dev/null >$kmemleak; then
+	for i in $(seq 6); do ktap_skip "leak check $i" "kmemleak is not enabled (boot with kmemleak=on)"; done
+	ktap_finished
+	exit 0
+fi
+
+check "load $DRIVER" driver_load
+drv=$(nd_driver)
+nfit0=$(namespace_on ACPI.NFIT 0)
+nfit1=$(namespace_on ACPI.NFIT 1)
+e820=$(namespace_on e820 0)
+
+life_cycle() {
+	local mode ns=$nfit0 dev b
+	for mode in "fsdax --map=mem" "fsdax --map=dev" "sector" "raw"; do
+		namespace_mode "$ns" $mode -a 2M 2>/dev/null || namespace_mode "$ns" $mode || return 1
+		b=$(blockdev_of "$ns")
+		[ -b "/dev/$b" ] || { echo "$mode: no block device"; return 1; }
+		./rpmem_io write /dev/$b 0 65536 1 direct >/dev/null
+		[ "$(./rpmem_io check /dev/$b 0 65536 1 direct)" = "done 65536" ] || { echo "$mode: I/O failed"; return 1; }
+		ndctl disable-namespace "$ns" >/dev/null && ndctl enable-namespace "$ns" >/dev/null || return 1
+	done
+}
+check "every namespace kind bound, used, disabled and enabled" life_cycle
+
+dax_mount() {
+	local b m
+	namespace_mode "$nfit1" fsdax -a 2M || return 1
+	b=$(blockdev_of "$nfit1") m=$(mnt_dir leak)
+	mkfs.xfs -f -q "/dev/$b" && mount -o dax "/dev/$b" "$m" &&
+		head -c 4M /dev/urandom >"$m/f" && ./rpmem_mmap write "$m/f" 4194304 3 && umount "$m"
+}
+check "xfs -o dax mounted, written, unmounted" dax_mount
+
+unbind_bind() {
+	local i
+	for i in 1 2 3; do
+		echo "$e820" >/sys/bus/nd/drivers/$drv/unbind && echo "$e820" >/sys/bus/nd/drivers/$drv/bind || return 1
+	done
+}
+check "e820 namespace unbound and bound 3 times" unbind_bind
+reload() {
+	local i
+	for i in 1 2 3; do driver_unload && driver_load || return 1; done
+}
+check "rmmod and insmod 3 times" reload
+
+# Two scans: kmemleak reports an object only once it stayed unreferenced
+# across a scan; objects of the driver are named by their allocation trace.
+echo scan >$kmemleak
+sleep 2
+echo scan >$kmemleak
+cat $kmemleak >/tmp/kmemleak.txt
+leaks=$(grep -c "rpmem\|nd_pmem\|pmem_attach\|nvdimm" /tmp/kmemleak.txt)
+expect_eq "kmemleak: no leak from the driver ($(grep -c '^unreferenced object' /tmp/kmemleak.txt) unrelated reports)" 0 "$leaks"
+[ "$leaks" = 0 ] || grep -B3 -A20 "rpmem\|nd_pmem" /tmp/kmemleak.txt | head -n 60 | sed 's/^/# /'
+namespace_mode "$nfit0" raw
+namespace_mode "$nfit1" raw
+ktap_finished
