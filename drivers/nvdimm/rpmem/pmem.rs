@@ -125,39 +125,23 @@ impl Pmem {
 
         let mut disk = GenDisk::new(&limits, dev.numa_node())?;
         let size = res.end - res.start;
+        let raw = Layout::raw(res.start, size);
         let (virt, layout, bb_range) = match (&pagemap, pfn_info) {
             (Some(pm), Some((data_offset, _, _))) => {
                 let virt = pm.map(&dev)?;
                 let mapped = pm.range();
                 let layout = Layout {
-                    phys_addr: res.start,
-                    size,
                     data_offset,
                     pfn_pad: size - (mapped.end - mapped.start),
+                    ..raw
                 };
                 (virt, layout, mapped.start + data_offset..mapped.end)
             }
             (Some(pm), None) => {
                 pm.set_range(&res);
-                let virt = pm.map(&dev)?;
-                let layout = Layout {
-                    phys_addr: res.start,
-                    size,
-                    data_offset: 0,
-                    pfn_pad: 0,
-                };
-                (virt, layout, pm.range())
+                (pm.map(&dev)?, raw, pm.range())
             }
-            (None, _) => {
-                let virt = dev.memremap(&res)?;
-                let layout = Layout {
-                    phys_addr: res.start,
-                    size,
-                    data_offset: 0,
-                    pfn_pad: 0,
-                };
-                (virt, layout, res.clone())
-            }
+            (None, _) => (dev.memremap(&res)?, raw, res.clone()),
         };
         disk.set_name(&ns);
         disk.set_capacity(layout.capacity_sectors());

@@ -37,6 +37,16 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// A raw namespace: data from the first byte to the last.
+    pub const fn raw(phys_addr: u64, size: u64) -> Self {
+        Self {
+            phys_addr,
+            size,
+            data_offset: 0,
+            pfn_pad: 0,
+        }
+    }
+
     /// Bytes of the data area (what the block device exposes).
     pub const fn capacity(&self) -> u64 {
         self.size - self.pfn_pad - self.data_offset
