@@ -169,7 +169,7 @@ impl NdDevice {
                 self.dev,
                 range.start,
                 (range.end - range.start) as usize,
-                sys::ARCH_MEMREMAP_PMEM as _,
+                sys::ARCH_MEMREMAP_PMEM,
             )
         };
         Ok(from_err_ptr(addr)?.cast())
@@ -345,7 +345,7 @@ impl Region {
     /// bytes cleared, or the error.
     pub(crate) fn clear_poison(dev: &NdDevice, phys: u64, len: u32) -> Result<u64> {
         // SAFETY: By the type invariant `dev` is valid.
-        let rc = unsafe { sys::nvdimm_clear_poison(dev.as_raw(), phys, len.into()) };
+        let rc = unsafe { sys::nvdimm_clear_poison(dev.as_raw(), phys, len) };
         if rc < 0 {
             Err(Error::from_errno(rc as i32))
         } else {

@@ -196,6 +196,10 @@ impl Pmem {
     }
 
     /// Drops the device allocated by `attach` (a devres action).
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must come from `attach`'s `KBox::into_raw`; called once.
     unsafe extern "C" fn release(ptr: *mut kernel::ffi::c_void) {
         // SAFETY: `ptr` came from `KBox::into_raw` in `attach`, and devres
         // runs this action once.

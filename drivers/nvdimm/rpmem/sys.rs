@@ -17,6 +17,9 @@
     improper_ctypes,
     missing_docs,
     clippy::all,
+    clippy::pedantic,
+    clippy::restriction,
+    clippy::nursery,
     clippy::undocumented_unsafe_blocks,
     clippy::missing_safety_doc
 )]

@@ -128,6 +128,12 @@ mod kaddr {
     /// The page aligned address the test device hands out.
     const TEST_ADDR: usize = 0x7_0000_0000;
 
+    /// `direct_access` of the test device: records its mode, hands out
+    /// `TEST_ADDR`.
+    ///
+    /// # Safety
+    ///
+    /// Called by the DAX core with null or valid `kaddr` and `pfn`.
     unsafe extern "C" fn test_direct_access(
         _dax: *mut sys::dax_device,
         pgoff: c_ulong,
@@ -150,6 +156,11 @@ mod kaddr {
         nr_pages
     }
 
+    /// `zero_page_range` of the test device (required by `alloc_dax`).
+    ///
+    /// # Safety
+    ///
+    /// Does nothing; any arguments.
     unsafe extern "C" fn test_zero_page_range(_dax: *mut sys::dax_device, _pgoff: c_ulong, _n: usize) -> c_int {
         0
     }

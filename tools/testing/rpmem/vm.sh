@@ -13,7 +13,9 @@
 #   KBUILD       kernel build directory (bzImage and modroot inside)
 #   RESULTS_DIR  host folder the guest sees as $RPMEM_RESULTS
 #   SCRIPT       run in the guest as root after the guest is set up
-# Extra QEMU options: RPMEM_QEMU_OPTS. KVM: RPMEM_KVM=1 (off by default: TCG).
+# Extra QEMU options: RPMEM_QEMU_OPTS; extra kernel arguments: RPMEM_APPEND;
+# vCPUs: RPMEM_SMP (2); name shown before progress lines: RPMEM_VM_NAME.
+# KVM: RPMEM_KVM=1 (off by default: TCG).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -61,7 +63,7 @@ progress="$scratch/progress.log"
 step "vm: booting $(basename "$bzimage") ($accel, timeout ${timeout_s}s); console log: $console"
 
 qemu=(qemu-system-x86_64 -accel "$accel" -machine pc,nvdimm=on
-	-cpu max,vendor=GenuineIntel,la57=off -smp 2 -m 3G,slots=4,maxmem=8G
+	-cpu max,vendor=GenuineIntel,la57=off -smp "${RPMEM_SMP:-2}" -m 3G,slots=4,maxmem=8G
 	"${nvdimm_opts[@]}"
 	-kernel "$bzimage" -append "$cmdline"
 	-virtfs local,path=/,mount_tag=rpmemroot,security_model=none,readonly=on,multidevs=remap
@@ -75,7 +77,8 @@ set +e
 timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null &
 qpid=$!
 # Show the guest's progress lines (its second serial port) as they come.
-tail -n +1 -f --pid=$qpid "$progress" 2>/dev/null | sed -u 's/\r$//; s/^/    /' &
+prefix="    ${RPMEM_VM_NAME:+[$RPMEM_VM_NAME] }"
+tail -n +1 -f --pid=$qpid "$progress" 2>/dev/null | sed -u "s/\r\$//; s/^/$prefix/" &
 tpid=$!
 wait $qpid
 rc=$?
