@@ -22,7 +22,11 @@ mount -t configfs configfs /sys/kernel/config 2>/dev/null
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mkdir -p /run/lock
 
-mkdir -p "$rpmem_results"
+# The source tree and the results folder come as 9p shares of their own,
+# mounted at their host paths: the tmpfs mounts above may hide them (a clone
+# in /tmp).
+mkdir -p "$rpmem_src" "$rpmem_results"
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=loose,ro rpmem_src "$rpmem_src"
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 rpmem_results "$rpmem_results"
 exec 3>/dev/ttyS1
 export RPMEM_RESULTS=$rpmem_results

@@ -82,6 +82,18 @@ if [ -e "$out/kunit.ktap" ]; then
 	pass=$((pass + $(grep -cE '^\s+ok ' "$out/kunit.ktap")))
 	fail=$((fail + $(grep -cE '^\s+not ok ' "$out/kunit.ktap")))
 fi
+# Every suite asked for must have left its results.
+expected=()
+[ ${#main[@]} -gt 0 ] && expected+=("$out/dmesg.tap" "${main[@]/#/$out/}")
+[ "$DRIVER" = rpmem ] && [ ${#main[@]} -gt 0 ] && expected+=("$out/kunit.ktap")
+[ ${#leaks[@]} -gt 0 ] && expected+=("$out/kmemleak/dmesg.tap" "$out/kmemleak/leaks")
+for f in "${expected[@]}"; do
+	case "$f" in *.tap | *.ktap) ;; *) f=${f%.sh}.tap ;; esac
+	if [ ! -s "$f" ]; then
+		echo "  FAIL: no results in $f"
+		fail=$((fail + 1))
+	fi
+done
 if [ $vm_status != 0 ] && [ "$fail" = 0 ]; then
 	fail=1 # the guest failed in a way no test reported (timeout, crash)
 fi

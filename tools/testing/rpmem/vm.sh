@@ -19,6 +19,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../../.." && pwd)
 . "$here/lib.sh"
 
 [ $# -ge 4 ] || die "usage: vm.sh KBUILD RESULTS_DIR TIMEOUT_S SCRIPT [ARGS...]"
@@ -55,7 +56,7 @@ cmdline="console=ttyS0 root=rpmemroot rootfstype=9p"
 cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro"
 cmdline+=" init=$here/guest-init.sh memmap=256M!1G"
 cmdline+=" panic=-1 softlockup_panic=0 hung_task_panic=0 ${RPMEM_APPEND:-}"
-cmdline+=" rpmem_script=$script rpmem_results=$results"
+cmdline+=" rpmem_script=$script rpmem_results=$results rpmem_src=$src"
 
 console="$scratch/console.log"
 progress="$scratch/progress.log"
@@ -67,6 +68,7 @@ qemu=(qemu-system-x86_64 -accel "$accel" -machine pc,nvdimm=on
 	"${nvdimm_opts[@]}"
 	-kernel "$bzimage" -append "$cmdline"
 	-virtfs local,path=/,mount_tag=rpmemroot,security_model=none,readonly=on,multidevs=remap
+	-virtfs "local,path=$src,mount_tag=rpmem_src,security_model=none,readonly=on,multidevs=remap"
 	-virtfs "local,path=$results,mount_tag=rpmem_results,security_model=none,multidevs=remap"
 	-display none -no-reboot -monitor "unix:$scratch/monitor.sock,server,nowait"
 	-serial "file:$console" -serial "file:$progress"
