@@ -28,7 +28,7 @@ cflags=$(sed -n 's/^savedcmd_[^ ]* := .* -- //p' "$cmdfile" |
 	sed -e 's/ ; .*//' -e 's/-Wp,-MMD,[^ ]*//' -e "s/-D_*KBUILD_[A-Z]*=[^ ]*//g")
 bindgen=$(sed -n 's/^savedcmd_[^ ]* := \([^ ]*\) .*/\1/p' "$cmdfile")
 
-names='(rpmem|RPMEM_CONST|nd|nvdimm|dax|badblocks|badrange|alloc_dax|put_dax|kill_dax|run_dax|set_dax|is_nd|to_nd|to_ndd|is_nvdimm|pmem|devm_namespace|devm_init_badblocks|arch_invalidate_pmem|__nd_driver)_?.*'
+names='(rpmem|RPMEM_CONST|nd|nvdimm|dax|badblocks|badrange|alloc_dax|put_dax|kill_dax|run_dax|set_dax|is_nd|to_nd|to_ndd|to_nvdimm|is_nvdimm|pmem|devm_namespace|devm_init_badblocks|arch_invalidate_pmem|__nd_driver)_?.*'
 
 cd "$objtree"
 # shellcheck disable=SC2086
@@ -41,7 +41,7 @@ $bindgen "$header" \
 	--allowlist-type 'DAX_.*|ND_.*|NVDIMM_.*|btt' \
 	--allowlist-var 'DAX_.*|ND_.*|NVDIMM_.*' \
 	--blocklist-type 'dev_pagemap|dev_pagemap_ops|vmem_altmap' \
-	--blocklist-function 'rpmem_(probe|remove|shutdown|notify|submit_bio|dax_direct_access|dax_zero_page_range|dax_recovery_write|pagemap_memory_failure|disk_dax|badblocks_show|badblocks_store)' \
+	--blocklist-function 'rpmem_(probe|remove|shutdown|notify|submit_bio|dax_direct_access|dax_zero_page_range|dax_recovery_write|pagemap_memory_failure|disk_dax|badblocks_show|badblocks_store|clear_poison_set|clear_poison_get)' \
 	-o "$out.tmp" -- $cflags -DMODULE -I"$srctree/drivers/nvdimm" -I"$here"
 sed -i 's/pub const RPMEM_CONST_/pub const /' "$out.tmp"
 mv "$out.tmp" "$out"

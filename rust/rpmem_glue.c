@@ -10,6 +10,7 @@
 #include <linux/highmem.h>
 #include <linux/memremap.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/mm.h>
 #include <linux/nd.h>
 #include <linux/rpmem.h>
@@ -55,6 +56,18 @@ const struct dax_operations rpmem_dax_ops = {
 
 /* Implemented in Rust (drivers/nvdimm/rpmem/glue.rs). */
 EXPORT_SYMBOL_GPL(rpmem_direct_access);
+
+/*
+ * clear_poison: the kernel crate's module parameters are integers only, so
+ * this string-valued one is declared here; Rust parses and stores it.
+ */
+static const struct kernel_param_ops rpmem_clear_poison_ops = {
+	.set = rpmem_clear_poison_set,
+	.get = rpmem_clear_poison_get,
+};
+module_param_cb(clear_poison, &rpmem_clear_poison_ops, NULL, 0644);
+MODULE_PARM_DESC(clear_poison,
+		 "How poison is cleared before a repairing write: auto (default: the bus's firmware clear where it has one, else software), firmware, software");
 
 const struct dev_pagemap_ops rpmem_pagemap_ops = {
 	.memory_failure = rpmem_pagemap_memory_failure,
@@ -278,6 +291,16 @@ struct kernfs_node *rpmem_badblocks_dirent(struct gendisk *disk)
 void rpmem_sysfs_notify_dirent(struct kernfs_node *kn)
 {
 	sysfs_notify_dirent(kn);
+}
+
+unsigned int rpmem_bb_read_begin(struct badblocks *bb)
+{
+	return read_seqbegin(&bb->lock);
+}
+
+bool rpmem_bb_read_retry(struct badblocks *bb, unsigned int seq)
+{
+	return read_seqretry(&bb->lock, seq);
 }
 
 void rpmem_sysfs_put(struct kernfs_node *kn)

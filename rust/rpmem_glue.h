@@ -13,6 +13,7 @@
 
 #include <linux/types.h>
 
+struct badblocks;
 struct bio;
 struct bio_vec;
 struct bvec_iter;
@@ -21,6 +22,7 @@ struct device;
 struct dev_pagemap;
 struct gendisk;
 struct iov_iter;
+struct kernel_param;
 struct kernfs_node;
 struct nd_namespace_common;
 struct nd_namespace_io;
@@ -66,6 +68,8 @@ void rpmem_memcpy_flushcache(void *dst, const void *src, size_t len);
 struct kernfs_node *rpmem_badblocks_dirent(struct gendisk *disk);
 void rpmem_sysfs_notify_dirent(struct kernfs_node *kn);
 void rpmem_sysfs_put(struct kernfs_node *kn);
+unsigned int rpmem_bb_read_begin(struct badblocks *bb);
+bool rpmem_bb_read_retry(struct badblocks *bb, unsigned int seq);
 
 /* memory */
 bool rpmem_is_vmalloc_addr(const void *addr);
@@ -93,6 +97,8 @@ int rpmem_pagemap_memory_failure(struct dev_pagemap *pgmap, unsigned long pfn,
 struct dax_device *rpmem_disk_dax(struct gendisk *disk);
 ssize_t rpmem_badblocks_show(struct gendisk *disk, char *buf);
 ssize_t rpmem_badblocks_store(struct gendisk *disk, const char *buf, size_t len);
+int rpmem_clear_poison_set(const char *val, const struct kernel_param *kp);
+int rpmem_clear_poison_get(char *buf, const struct kernel_param *kp);
 
 /* The operation tables, for the Rust side to install. */
 extern const struct dax_operations rpmem_dax_ops;

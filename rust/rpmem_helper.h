@@ -12,6 +12,7 @@
 #include <linux/memremap.h>
 #include <linux/uio.h>
 #include <linux/io.h>
+#include "nd-core.h"
 #include "nd.h"
 #include "pfn.h"
 #include "rpmem_glue.h"

@@ -7,7 +7,7 @@
 //! the structure's seqlock for reading only, and none at all while the list
 //! is empty, which keeps the hot path identical to nd_pmem's.
 
-use crate::sys;
+use crate::{range, sys};
 use core::ops::Range;
 use kernel::{error::to_result, prelude::*, types::Opaque};
 
@@ -99,6 +99,31 @@ impl BadBlocks {
             Ok(())
         } else {
             Err(ENOSPC)
+        }
+    }
+
+    /// A copy of every range, in order (for listing; not a hot path).
+    pub(crate) fn entries(&self) -> Result<KVec<crate::extents::Extent>> {
+        // The list never holds more than a page of entries.
+        let mut out = KVec::with_capacity(range::PAGE_SIZE as usize / 8, GFP_KERNEL)?;
+        let raw = self.as_raw();
+        loop {
+            out.clear();
+            // SAFETY: By the type invariant `inner` is initialised.
+            let seq = unsafe { sys::rpmem_bb_read_begin(raw) };
+            // SAFETY: `page` holds `count` entries, read inside the seqlock
+            // read section and retried if a writer changed them meanwhile.
+            unsafe {
+                let page = (*raw).page;
+                for i in 0..self.count().min(out.capacity()) {
+                    let e = crate::extents::bb_entry(core::ptr::read_volatile(page.add(i)));
+                    let _ = out.push_within_capacity((e.start, e.end));
+                }
+            }
+            // SAFETY: As above; `seq` came from `rpmem_bb_read_begin`.
+            if !unsafe { sys::rpmem_bb_read_retry(raw, seq) } {
+                return Ok(out);
+            }
         }
     }
 

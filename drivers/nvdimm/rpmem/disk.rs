@@ -71,6 +71,14 @@ impl GenDisk {
         ns.disk_name(unsafe { (*self.disk).disk_name.as_mut_ptr() });
     }
 
+    /// The name set by [`Self::set_name`] (`pmemN`).
+    pub(crate) fn name(&self) -> &CStr {
+        // SAFETY: `disk_name` is a NUL-terminated array of the disk, which
+        // lives as long as `self` (`alloc_disk` zeroes it; `set_name` fills
+        // it with a terminated string).
+        unsafe { CStr::from_char_ptr((*self.disk).disk_name.as_ptr()) }
+    }
+
     pub(crate) fn set_capacity(&mut self, sectors: u64) {
         // SAFETY: By the type invariant `disk` is valid.
         unsafe { sys::set_capacity(self.disk, sectors) };

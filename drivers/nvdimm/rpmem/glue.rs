@@ -259,3 +259,51 @@ pub(crate) unsafe extern "C" fn rpmem_badblocks_store(
         Err(e) => e.to_errno() as isize,
     }
 }
+
+/// `clear_poison` parameter `set` (module load and
+/// `/sys/module/rpmem/parameters/clear_poison`): a bad name is refused with
+/// `EINVAL` and leaves the policy unchanged.
+///
+/// # Safety
+///
+/// Called by the module parameter code with a NUL-terminated `val`.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rpmem_clear_poison_set(
+    val: *const kernel::ffi::c_char,
+    _kp: *const sys::kernel_param,
+) -> i32 {
+    if val.is_null() {
+        return EINVAL.to_errno();
+    }
+    // SAFETY: By the caller `val` is NUL-terminated.
+    let input = unsafe { CStr::from_char_ptr(val) }.to_bytes();
+    match crate::parse::clear_policy(input) {
+        Ok(policy) => {
+            crate::poison::set_clear_policy(policy);
+            0
+        }
+        Err(_) => {
+            pr_err!("clear_poison: expected auto, firmware or software\n");
+            EINVAL.to_errno()
+        }
+    }
+}
+
+/// `clear_poison` parameter `get`: the policy's name and a newline.
+///
+/// # Safety
+///
+/// Called by the module parameter code with a page-sized `buf`.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rpmem_clear_poison_get(
+    buf: *mut kernel::ffi::c_char,
+    _kp: *const sys::kernel_param,
+) -> i32 {
+    let name = crate::poison::clear_policy().name().as_bytes();
+    // SAFETY: By the caller `buf` holds a page, more than any name + 1.
+    unsafe {
+        core::ptr::copy_nonoverlapping(name.as_ptr(), buf.cast::<u8>(), name.len());
+        *buf.add(name.len()) = b'\n' as kernel::ffi::c_char;
+    }
+    name.len() as i32 + 1
+}

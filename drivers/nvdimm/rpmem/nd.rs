@@ -341,6 +341,34 @@ impl Region {
         unsafe { sys::nvdimm_badblocks_populate(self.0, bb.as_raw(), &r) };
     }
 
+    /// The nvdimm bus of the region (its parent device).
+    fn bus(&self) -> *mut sys::nvdimm_bus {
+        // SAFETY: By the type invariant `self.0` is valid; a region's parent
+        // is the bus device it was created on, which outlives it.
+        unsafe { sys::to_nvdimm_bus((*self.0).dev.parent) }
+    }
+
+    /// Whether the bus has a firmware clear-error command: an NFIT bus whose
+    /// root offers ARS and Clear Error (QEMU's offers neither), not the e820
+    /// bus, where the kernel's clear pretends to succeed.
+    pub(crate) fn can_clear_errors(&self) -> bool {
+        let need = (1 << sys::ND_CMD_ARS_CAP) | (1 << sys::ND_CMD_CLEAR_ERROR);
+        // SAFETY: The bus and its descriptor live as long as the region.
+        unsafe {
+            let desc = (*self.bus()).nd_desc;
+            (*desc).ndctl.is_some() && (*desc).cmd_mask & need == need
+        }
+    }
+
+    /// Forgets `len` bytes at `phys` in the bus's list of known poison (as
+    /// a firmware clear does), so that a later revalidation does not bring
+    /// back a record cleared in software.
+    pub(crate) fn forget_poison(&self, phys: u64, len: u32) {
+        // SAFETY: The bus lives as long as the region; `badrange_forget`
+        // takes the list's own lock.
+        unsafe { sys::badrange_forget(&raw mut (*self.bus()).badrange, phys, len) };
+    }
+
     /// Firmware clear-error over `phys..phys + len` via the bus of `dev`:
     /// bytes cleared, or the error.
     pub(crate) fn clear_poison(dev: &NdDevice, phys: u64, len: u32) -> Result<u64> {

@@ -3,6 +3,7 @@
 //! Strict parsing of what user space writes to rpmem's sysfs and debugfs
 //! files. Pure code: the host crate tests it with `cargo test`.
 
+use crate::range::SECTOR_SIZE;
 use core::ops::Range;
 
 /// Why an input was refused (all of them become `-EINVAL`).
@@ -40,4 +41,76 @@ pub fn sector_range(input: &[u8], capacity: u64) -> Result<Range<u64>, ParseErro
         return Err(ParseError::OutOfRange);
     }
     Ok(start..end)
+}
+
+/// How poison is cleared before a recovery write (module parameter
+/// `clear_poison`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ClearPolicy {
+    /// The firmware clear where the bus has one, otherwise software.
+    Auto = 0,
+    /// Only the bus's firmware clear-error command (nd_pmem's behaviour).
+    Firmware = 1,
+    /// Drop the record without a firmware command.
+    Software = 2,
+}
+
+impl ClearPolicy {
+    /// Every policy, in the order of their values.
+    pub const ALL: [Self; 3] = [Self::Auto, Self::Firmware, Self::Software];
+
+    /// The name written to and read from the parameter.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Firmware => "firmware",
+            Self::Software => "software",
+        }
+    }
+
+    /// The policy stored as `value` (`Auto` for anything unknown).
+    pub const fn from_u8(value: u8) -> Self {
+        match value {
+            1 => Self::Firmware,
+            2 => Self::Software,
+            _ => Self::Auto,
+        }
+    }
+}
+
+/// Parses a clearing policy name (an optional trailing newline, as from
+/// `echo`); anything else is refused.
+pub fn clear_policy(input: &[u8]) -> Result<ClearPolicy, ParseError> {
+    let s = input.strip_suffix(b"\n").unwrap_or(input);
+    ClearPolicy::ALL
+        .into_iter()
+        .find(|p| p.name().as_bytes() == s)
+        .ok_or(ParseError::Syntax)
+}
+
+/// Parses a poison range written to debugfs: `SECTOR COUNT` (as sysfs),
+/// `sectors SECTOR COUNT`, or `bytes OFFSET LENGTH`, whose sectors are every
+/// sector the bytes touch. The range must lie inside a device of `capacity`
+/// sectors.
+pub fn poison_range(input: &[u8], capacity: u64) -> Result<Range<u64>, ParseError> {
+    if let Some(rest) = input.strip_prefix(b"sectors ") {
+        return sector_range(rest, capacity);
+    }
+    let Some(rest) = input.strip_prefix(b"bytes ") else {
+        return sector_range(input, capacity);
+    };
+    let s = core::str::from_utf8(rest).map_err(|_| ParseError::Syntax)?;
+    let s = s.strip_suffix('\n').unwrap_or(s);
+    let (offset, len) = s.split_once(' ').ok_or(ParseError::Syntax)?;
+    let (offset, len) = (number(offset)?, number(len)?);
+    if len == 0 {
+        return Err(ParseError::Empty);
+    }
+    let end = offset.checked_add(len).ok_or(ParseError::OutOfRange)?;
+    let sectors = offset / SECTOR_SIZE..end.div_ceil(SECTOR_SIZE);
+    if sectors.end > capacity {
+        return Err(ParseError::OutOfRange);
+    }
+    Ok(sectors)
 }

@@ -4,13 +4,16 @@
 //! device, and the I/O on them (drivers/nvdimm/pmem.c is the reference).
 
 use crate::{
-    badblocks::BadBlocks,
     dax::DaxDevice,
+    debugfs,
     disk::{Bio, GenDisk, Limits, Segment},
+    extents::{self, Extent},
     kaddr::{AccessMode, TaggedKaddr},
     mem,
     nd::{Flushed, NdDevice, Region},
-    range::{self, Layout, PAGE_SHIFT, SECTOR_SHIFT},
+    parse::ClearPolicy,
+    poison::{self, Poison},
+    range::{self, Layout, PAGE_SHIFT, PAGE_SIZE, SECTOR_SHIFT, SECTORS_PER_PAGE},
     sys,
 };
 use core::ops::Range;
@@ -34,6 +37,8 @@ pub(crate) struct Access {
 /// device is unbound, which happens after this value is dropped.
 #[pin_data]
 pub(crate) struct Pmem {
+    /// Dropped first: its files refer to this device.
+    debugfs: SetOnce<debugfs::DevDir>,
     dev: NdDevice,
     region: Region,
     layout: Layout,
@@ -47,7 +52,7 @@ pub(crate) struct Pmem {
     /// `/sys/block/pmemN/badblocks`, for poll(2) notification.
     bb_state: SetOnce<mem::SysfsNode>,
     #[pin]
-    bb: BadBlocks,
+    poison: Poison,
 }
 
 // SAFETY: `virt` is a mapping shared by all CPUs; every other field is Send.
@@ -149,6 +154,7 @@ impl Pmem {
         let linear = !mem::is_vmalloc_addr(virt);
         let pmem = KBox::pin_init(
             try_pin_init!(Self {
+                debugfs: SetOnce::new(),
                 dev,
                 region,
                 layout,
@@ -157,11 +163,11 @@ impl Pmem {
                 dax: SetOnce::new(),
                 disk,
                 bb_state: SetOnce::new(),
-                bb <- BadBlocks::new(),
+                poison <- Poison::new(),
             }),
             GFP_KERNEL,
         )?;
-        region.populate_badblocks(&pmem.bb, &bb_range);
+        region.populate_badblocks(pmem.poison.badblocks(), &bb_range);
 
         // From here on the C side holds the pointer: the device is released
         // by `release` when it is unbound, after the disk and DAX device
@@ -190,6 +196,14 @@ impl Pmem {
                 pmem.bb_state.populate(node);
             }
             None => dev_warn!(dev.device(), "'badblocks' notification disabled\n"),
+        }
+        // SAFETY: The directory is a field of `*ptr`, dropped before it.
+        match unsafe { debugfs::create(ptr, pmem.disk.name()) } {
+            Ok(Some(dir)) => {
+                pmem.debugfs.populate(dir);
+            }
+            Ok(None) => {}
+            Err(_) => dev_warn!(dev.device(), "no debugfs directory\n"),
         }
         dev.set_drvdata(ptr.cast());
         Ok(())
@@ -292,7 +306,8 @@ impl Pmem {
     }
 
     fn do_read(&self, seg: &Segment) -> Result {
-        if self.bb.check(range::sector_span(seg.sector, seg.len.into())).is_some() {
+        if self.poison.check(range::sector_span(seg.sector, seg.len.into())).is_some() {
+            poison::count(&self.poison.counters.hits);
             return Err(EIO);
         }
         let src = self.addr(self.layout.offset_of(seg.sector));
@@ -308,53 +323,75 @@ impl Pmem {
         }
     }
 
+    /// A block write (also `zero_page_range`). Over poison: the media is
+    /// cleared first, the data written, and only then the records dropped,
+    /// so that no reader sees the sectors as good before the data is in.
     fn do_write(&self, seg: &Segment) -> Result {
         let offset = self.layout.offset_of(seg.sector);
-        if self.bb.check(range::sector_span(seg.sector, seg.len.into())).is_some() {
-            self.clear_poison(offset, seg.len)?;
+        let sectors = range::sector_span(seg.sector, seg.len.into());
+        let poisoned = self.poison.check(sectors.clone()).is_some();
+        if poisoned {
+            self.clear_media(offset, seg.len)?;
         }
         mem::flush_dcache_page(seg.page);
         // SAFETY: As in `do_read`, in the other direction.
         unsafe { mem::write_pages_flushcache(self.addr(offset), seg.page, seg.offset, seg.len) };
-        Ok(())
-    }
-
-    /// Clears media poison over `len` bytes at `offset` and then the
-    /// records of what was cleared (nd_pmem's `pmem_clear_poison`).
-    fn clear_poison(&self, offset: u64, len: u32) -> Result {
-        let cleared = self.clear_media(offset, len).map_err(|_| EIO)?;
-        self.clear_records(offset, cleared);
-        if cleared < u64::from(len) {
-            return Err(EIO);
+        if poisoned {
+            self.drop_records(sectors);
         }
         Ok(())
     }
 
-    /// Firmware clear over `len` bytes at `offset`; on success also the
-    /// page's HWPoison flag and the caches (`__pmem_clear_poison`).
-    fn clear_media(&self, offset: u64, len: u32) -> Result<u64> {
+    /// Clears the media poison under `len` bytes at `offset` (sector
+    /// aligned) with the clearing policy; all of it or an error, after
+    /// which the records stay. Firmware: the bus's clear-error command, as
+    /// nd_pmem. Software: nothing to clear on the media; the range is
+    /// forgotten on the bus so that revalidation does not restore it.
+    fn clear_media(&self, offset: u64, len: u32) -> Result {
         let phys = self.layout.phys_addr + offset;
-        let cleared = Region::clear_poison(&self.dev, phys, len)?;
-        if cleared > 0 {
-            if self.linear {
-                let pfns = phys >> PAGE_SHIFT..(phys + cleared) >> PAGE_SHIFT;
-                mem::clear_page_poison(pfns);
+        let firmware = match poison::clear_policy() {
+            ClearPolicy::Firmware => true,
+            ClearPolicy::Software => false,
+            ClearPolicy::Auto => self.region.can_clear_errors(),
+        };
+        if firmware {
+            match Region::clear_poison(&self.dev, phys, len) {
+                Ok(cleared) if cleared >= u64::from(len) => {}
+                _ => return Err(EIO),
             }
-            // SAFETY: Inside the mapping, `len` bytes at `offset`.
-            unsafe { mem::invalidate_pmem(self.addr(offset), len.into()) };
+            poison::count(&self.poison.counters.firmware_clears);
+        } else {
+            self.region.forget_poison(phys, len);
+            poison::count(&self.poison.counters.software_clears);
         }
-        Ok(cleared)
+        // SAFETY: Inside the mapping, `len` bytes at `offset`.
+        unsafe { mem::invalidate_pmem(self.addr(offset), len.into()) };
+        Ok(())
     }
 
-    /// Drops the records of `cleared` bytes at `offset` and notifies.
-    fn clear_records(&self, offset: u64, cleared: u64) {
-        let sectors = cleared >> SECTOR_SHIFT;
-        if sectors == 0 {
+    /// Drops the records of `sectors` once good data is in them, and makes
+    /// the pages left without poison accessible again (page flag, direct
+    /// map), as nd_pmem's `pmem_mkpage_present`.
+    fn drop_records(&self, sectors: Range<u64>) {
+        self.poison.clear(sectors.clone());
+        poison::count(&self.poison.counters.recoveries);
+        self.restore_pages(sectors);
+        self.notify_badblocks();
+    }
+
+    /// Clears the HWPoison flag of the pages touching `sectors` that hold
+    /// no more records.
+    fn restore_pages(&self, sectors: Range<u64>) {
+        if !self.linear {
             return;
         }
-        let first = self.layout.sector_of(offset);
-        self.bb.clear(first..first + sectors);
-        self.notify_badblocks();
+        let first = sectors.start / SECTORS_PER_PAGE;
+        for page in first..sectors.end.div_ceil(SECTORS_PER_PAGE) {
+            if self.poison.check(range::page_span(page, 1)).is_none() {
+                let pfn = (self.layout.phys_addr + self.layout.page_offset(page)) >> PAGE_SHIFT;
+                mem::clear_page_poison(pfn..pfn + 1);
+            }
+        }
     }
 
     fn notify_badblocks(&self) {
@@ -377,14 +414,17 @@ impl Pmem {
         let offset = self.layout.page_offset(pgoff);
         let kaddr = req.with_addr(self.addr(offset) as usize).ok_or(EINVAL)?;
         let pfn = (self.layout.phys_addr + offset) >> PAGE_SHIFT;
-        let pages = if self.bb.is_empty() {
+        let pages = if self.poison.is_empty() {
             self.layout.pages_from(pgoff)
         } else {
             let span = range::page_span(pgoff, nr_pages);
-            match (self.bb.check(span.clone()), req.mode()) {
+            match (self.poison.check(span.clone()), req.mode()) {
                 (None, _) => nr_pages,
                 (Some(bad), AccessMode::Failfast) => match range::clean_pages(span.start, bad.start) {
-                    0 => return Err(EHWPOISON),
+                    0 => {
+                        poison::count(&self.poison.counters.hits);
+                        return Err(EHWPOISON);
+                    }
                     clean => clean,
                 },
                 (Some(bad), AccessMode::Recovery) => range::recovery_pages(span.start, bad.start),
@@ -403,8 +443,15 @@ impl Pmem {
         })
     }
 
-    /// `recovery_write`: nd_pmem's `pmem_recovery_write`. Returns the bytes
-    /// written; 0 when the range cannot be recovered (fs/dax.c reports it).
+    /// `recovery_write`: writes `bytes` at `addr` (page `pgoff` of a
+    /// recovery `direct_access`) over poison. Returns the bytes written; 0
+    /// when the range cannot be recovered, which fs/dax.c reports to the
+    /// writer as `EFAULT`, with nothing written and the records kept.
+    ///
+    /// The write recovers when it fills every poisoned sector of the pages
+    /// it touches (the rest of those pages is good): whole pages, or a
+    /// sub-page write over exactly the bad sectors. Order: clear the media,
+    /// copy the data with flushcache, then drop the records.
     ///
     /// # Safety
     ///
@@ -417,40 +464,48 @@ impl Pmem {
         bytes: usize,
         iter: *mut sys::iov_iter,
     ) -> usize {
-        let off = (addr as usize) & (range::PAGE_SIZE as usize - 1);
-        let len = (off + bytes).next_multiple_of(range::PAGE_SIZE as usize);
-        let span = range::page_span(pgoff, (len >> PAGE_SHIFT) as u64);
-        if self.bb.check(span.clone()).is_none() {
+        let off = (addr as u64) & (PAGE_SIZE - 1);
+        let span = range::page_span(pgoff, (off + bytes as u64).div_ceil(PAGE_SIZE));
+        if self.poison.check(span.clone()).is_none() {
             // SAFETY: By the caller.
             return unsafe { mem::copy_from_iter_flushcache(addr, bytes, iter) };
         }
-        if off != 0 || bytes % range::PAGE_SIZE as usize != 0 {
+        let write = extents::full_sectors(pgoff * PAGE_SIZE + off, bytes as u64);
+        if !self.poison.covered_by(&span, &write) {
             return 0;
         }
-        let offset = self.layout.page_offset(pgoff);
-        let Ok(cleared) = self.clear_media(offset, len as u32) else {
-            return 0;
-        };
-        if cleared < len as u64 {
+        let offset = self.layout.offset_of(write.start);
+        let len = ((write.end - write.start) << SECTOR_SHIFT) as u32;
+        if self.clear_media(offset, len).is_err() {
             return 0;
         }
         // SAFETY: By the caller.
         let written = unsafe { mem::copy_from_iter_flushcache(addr, bytes, iter) };
-        self.clear_records(offset, cleared);
+        if written == bytes {
+            self.drop_records(write);
+        }
         written
     }
 
     /// A memory failure on pages of this device (`memory_failure` of the
     /// page map): the file system holding it is told which data is lost.
+    ///
+    /// The range is also recorded as poison (unless the pages are going away
+    /// with the device), so that later reads fail fast and a recovery write
+    /// can repair it.
     pub(crate) fn memory_failure(&self, pfn: u64, nr_pages: u64, mf_flags: i32) -> Result {
-        let dax = self.dax().ok_or(EOPNOTSUPP)?;
         let data = self.layout.pfn_range_to_data(pfn, nr_pages).ok_or(ENXIO)?;
+        if mf_flags & sys::mf_flags_MF_MEM_PRE_REMOVE as i32 == 0 {
+            self.poison.add(self.dev.device(), data.start >> SECTOR_SHIFT..data.end >> SECTOR_SHIFT)?;
+            self.notify_badblocks();
+        }
+        let dax = self.dax().ok_or(EOPNOTSUPP)?;
         dax.notify_failure(data.start, data.end - data.start, mf_flags)
     }
 
     /// `NVDIMM_REVALIDATE_POISON`: reloads the poison list from the bus.
     pub(crate) fn revalidate_poison(&self) {
-        self.region.populate_badblocks(&self.bb, &self.poison_range());
+        self.region.populate_badblocks(self.poison.badblocks(), &self.poison_range());
         self.notify_badblocks();
     }
 
@@ -483,7 +538,7 @@ impl Pmem {
     /// `buf` must be a sysfs buffer (a page).
     pub(crate) unsafe fn badblocks_show(&self, buf: *mut kernel::ffi::c_char) -> isize {
         // SAFETY: By the caller; `bb` is initialised.
-        unsafe { sys::badblocks_show(self.bb.as_raw(), buf, 0) }
+        unsafe { sys::badblocks_show(self.poison.badblocks().as_raw(), buf, 0) }
     }
 
     /// `/sys/block/pmemN/badblocks` write: records `SECTOR COUNT` as poison
@@ -491,9 +546,43 @@ impl Pmem {
     pub(crate) fn badblocks_store(&self, input: &[u8]) -> Result {
         let sectors = crate::parse::sector_range(input, self.layout.capacity_sectors())
             .map_err(|_| EINVAL)?;
-        self.bb.add(sectors)?;
+        self.inject_poison(sectors)
+    }
+
+    /// Records `sectors` as poisoned (sysfs and debugfs injection).
+    pub(crate) fn inject_poison(&self, sectors: Range<u64>) -> Result {
+        self.poison.add(self.dev.device(), sectors)?;
         self.notify_badblocks();
         Ok(())
+    }
+
+    /// Drops the records of `sectors` without writing (debugfs `clear`):
+    /// a software clear, forgotten on the bus too.
+    pub(crate) fn forget_poison(&self, sectors: Range<u64>) -> Result {
+        let offset = self.layout.offset_of(sectors.start);
+        let len = u32::try_from((sectors.end - sectors.start) << SECTOR_SHIFT).map_err(|_| EINVAL)?;
+        self.region.forget_poison(self.layout.phys_addr + offset, len);
+        if !self.poison.clear(sectors.clone()) {
+            return Err(ENOMEM);
+        }
+        self.restore_pages(sectors);
+        self.notify_badblocks();
+        Ok(())
+    }
+
+    /// Every poison record, merged and sorted.
+    pub(crate) fn poison_records(&self) -> Result<KVec<Extent>> {
+        self.poison.records()
+    }
+
+    /// The poison store.
+    pub(crate) fn poison(&self) -> &Poison {
+        &self.poison
+    }
+
+    /// Size of the data area in sectors.
+    pub(crate) fn capacity_sectors(&self) -> u64 {
+        self.layout.capacity_sectors()
     }
 
     /// The DAX device, for the `write_cache` sysfs attribute.

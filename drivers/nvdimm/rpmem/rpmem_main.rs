@@ -5,15 +5,19 @@
 //!
 //! Layers: `sys` (generated bindings and the C glue) is the raw interface;
 //! `badblocks`, `nd`, `disk`, `dax`, `pagemap` and `mem` wrap it in safe
-//! types; `pmem` is the driver logic and `range` its arithmetic; `glue`
-//! holds the entry points the C tables call; `kaddr` and `parse` are pure
-//! logic like `range`.
+//! types; `pmem` is the driver logic, `poison` its poison store and
+//! `debugfs` its debug files; `glue` holds the entry points the C tables
+//! call; `range`, `extents`, `kaddr` and `parse` are pure logic, tested on
+//! the host too.
 
 use kernel::{error::to_result, prelude::*};
 
 mod badblocks;
 mod dax;
+mod debugfs;
 mod disk;
+#[allow(unreachable_pub)]
+mod extents;
 mod glue;
 mod mem;
 mod nd;
@@ -25,6 +29,7 @@ mod kaddr;
 #[allow(unreachable_pub)]
 mod parse;
 mod pmem;
+mod poison;
 #[allow(unreachable_pub)]
 mod range;
 mod sys;
@@ -39,15 +44,21 @@ module! {
     license: "GPL",
 }
 
-/// The module: its nd driver (`nd_rpmem`) is registered while it is loaded.
-struct Rpmem;
+/// The module: its nd driver (`nd_rpmem`) is registered while it is loaded,
+/// and its debugfs directory exists meanwhile.
+struct Rpmem {
+    /// Dropped after `drop` unregistered the driver (and so removed every
+    /// device's directory below it).
+    _debugfs: debugfs::Root,
+}
 
 impl kernel::Module for Rpmem {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        let debugfs = debugfs::Root::new()?;
         // SAFETY: Registers the static driver of rpmem_glue.c once; `Drop`
         // unregisters it.
         to_result(unsafe { sys::rpmem_nd_driver_register() })?;
-        Ok(Rpmem)
+        Ok(Rpmem { _debugfs: debugfs })
     }
 }
 

@@ -53,7 +53,7 @@ fi
 # One build per flavor is kept. A build of an older key becomes the start of
 # this one: kbuild's per-file config dependencies make the rebuild
 # incremental and exact, so changing a fragment costs minutes, not a build.
-prev=$(ls -d "$cache"/build-"$flavor"-* 2>/dev/null | head -n 1)
+prev=$(ls -d "$cache"/build-"$flavor"-* 2>/dev/null | head -n 1 || true)
 if [ -n "$prev" ] && [ "$prev" != "$out" ] && [ -e "$prev/Makefile" ]; then
 	step "kernel: reusing $prev as the start of $out"
 	rm -f "$prev/.rpmem-built"

@@ -4,14 +4,18 @@
 # /sys/block/pmemN/badblocks: an injected sector gives EIO on a block read
 # and its neighbours read fine; a block write over it repairs it where the
 # bus can clear poison (e820) and fails with EIO, changing nothing, where
-# it cannot (QEMU's NFIT has no clear-error command); poll(2) wakes on
-# changes; malformed input is refused with EINVAL and changes nothing.
+# it cannot (QEMU's NFIT has no clear-error command): nd_pmem's behaviour,
+# and rpmem's with clear_poison=firmware; rpmem's default (auto) clears in
+# software there and the write succeeds; poll(2) wakes on changes;
+# malformed input is refused with EINVAL and changes nothing.
 cd "$(dirname "$0")" && . ./lib.sh
 
 ktap_header
-ktap_plan 24
+ktap_plan 26
 
 check "load $DRIVER" driver_load
+param=/sys/module/rpmem/parameters/clear_poison
+[ "$DRIVER" = rpmem ] && echo firmware >$param
 nfit=$(namespace_on ACPI.NFIT 0)
 e820=$(namespace_on e820 0)
 namespace_mode "$nfit" raw 2>/dev/null
@@ -38,6 +42,15 @@ expect_eq "$b (e820): record cleared, data written" "|done 512" \
 b=$(blockdev_of "$nfit")
 expect_eq "$b (NFIT): write over the bad sector fails with EIO" "errno=EIO" "$(io write /dev/$b 4096 512 2 direct)"
 expect_eq "$b (NFIT): record kept" "8 1" "$(cat /sys/block/$b/badblocks)"
+if [ "$DRIVER" = rpmem ]; then
+	echo auto >$param
+	expect_eq "$b (NFIT, clear_poison=auto): the write succeeds" "done 512" "$(io write /dev/$b 4096 512 2 direct)"
+	expect_eq "$b (NFIT, clear_poison=auto): record cleared, data written" "|done 512" \
+		"$(cat /sys/block/$b/badblocks)|$(io check /dev/$b 4096 512 2 direct)"
+else
+	ktap_skip "$b (NFIT, clear_poison=auto): the write succeeds" "rpmem only"
+	ktap_skip "$b (NFIT, clear_poison=auto): record cleared, data written" "rpmem only"
+fi
 
 # poll(2) on the attribute wakes up when the list changes.
 b=$(blockdev_of "$e820")

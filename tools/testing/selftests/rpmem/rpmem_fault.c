@@ -5,6 +5,8 @@
  *
  *   rpmem_fault read|write FILE OFFSET
  *   rpmem_fault madvise FILE OFFSET      MADV_HWPOISON on the page, then read
+ *   rpmem_fault pfn FILE OFFSET          read, then print the page frame
+ *                                        number from /proc/self/pagemap
  *
  * Prints "ok" or "sigbus code=NAME lsb=N in_page=0|1" (si_addr inside the
  * touched page). Exit status 0 when it ran.
@@ -52,7 +54,7 @@ int main(int argc, char **argv)
 	int fd;
 
 	if (argc != 4) {
-		fprintf(stderr, "usage: %s read|write|madvise FILE OFFSET\n", argv[0]);
+		fprintf(stderr, "usage: %s read|write|madvise|pfn FILE OFFSET\n", argv[0]);
 		return 2;
 	}
 	off = strtoull(argv[3], NULL, 0);
@@ -84,6 +86,18 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		(void)*p;
+	}
+	if (!strcmp(argv[1], "pfn")) {
+		uint64_t entry = 0;
+		int pm = open("/proc/self/pagemap", O_RDONLY);
+
+		if (pm < 0 || pread(pm, &entry, 8, (uintptr_t)p / page * 8) != 8 ||
+		    !(entry >> 63)) {
+			printf("pagemap: not present\n");
+			return 0;
+		}
+		printf("%llu\n", (unsigned long long)(entry & ((1ULL << 55) - 1)));
+		return 0;
 	}
 	printf("ok\n");
 	return 0;

@@ -7,17 +7,31 @@
  *   rpmem_io check PATH OFFSET LEN SEED            pread and compare with
  *                                                  the pattern
  *   rpmem_io sysfs PATH STRING                     write STRING as is
+ *   rpmem_io phys  FILE OFFSET                     the device byte offset
+ *                                                  of a file byte (FIEMAP)
+ *   rpmem_io scan  DEV SECTOR STEP COUNT           O_DIRECT read of COUNT
+ *                                                  sectors, STEP apart
+ *   rpmem_io race  FILE OFFSET SEED OLDSEED        4 KiB pwrite at OFFSET
+ *                                                  while two threads read it
  *
  * Prints "done N" (bytes transferred) or "errno=NAME"; for check also
- * "mismatch at N". Exit status 0 when the call itself ran.
+ * "mismatch at N"; for phys the offset; for scan "eio N ok N other N"; for
+ * race what the readers saw: "eio N new N stale N other N" (stale: the old
+ * bytes, other: anything else, such as zeroes). Exit status 0 when the call
+ * itself ran.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 static uint8_t pattern(uint64_t i, uint64_t s)
@@ -26,6 +40,108 @@ static uint8_t pattern(uint64_t i, uint64_t s)
 
 	x ^= x >> 29;
 	return (uint8_t)(x >> (8 * (i % 8)));
+}
+
+static int phys(const char *path, uint64_t off)
+{
+	struct {
+		struct fiemap fm;
+		struct fiemap_extent fe;
+	} q = { .fm = { .fm_start = off, .fm_length = 1,
+			.fm_flags = FIEMAP_FLAG_SYNC, .fm_extent_count = 1 } };
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || ioctl(fd, FS_IOC_FIEMAP, &q) || q.fm.fm_mapped_extents != 1) {
+		printf("errno=%s\n", strerrorname_np(errno ? errno : ENOENT));
+		return 0;
+	}
+	printf("%llu\n", (unsigned long long)(q.fe.fe_physical + off - q.fe.fe_logical));
+	return 0;
+}
+
+static int scan(const char *dev, uint64_t sector, uint64_t step, uint64_t count)
+{
+	unsigned long eio = 0, ok = 0, other = 0;
+	int fd = open(dev, O_RDONLY | O_DIRECT);
+	void *buf;
+
+	if (fd < 0 || posix_memalign(&buf, 4096, 512))
+		return 2;
+	for (; count--; sector += step) {
+		if (pread(fd, buf, 512, sector * 512) == 512)
+			ok++;
+		else if (errno == EIO)
+			eio++;
+		else
+			other++;
+	}
+	printf("eio %lu ok %lu other %lu\n", eio, ok, other);
+	return 0;
+}
+
+/* The race: readers of one page while a recovery write lands on it. */
+static struct {
+	int fd;
+	uint64_t off, seed, oldseed;
+	atomic_bool done;
+	atomic_ulong eio, new, stale, other;
+} race;
+
+static void *reader(void *arg)
+{
+	uint8_t buf[4096];
+	size_t i;
+
+	(void)arg;
+	while (!atomic_load(&race.done)) {
+		ssize_t n = pread(race.fd, buf, sizeof(buf), race.off);
+		int is_new = n == 4096, is_old = n == 4096;
+
+		if (n < 0 && errno == EIO) {
+			atomic_fetch_add(&race.eio, 1);
+			continue;
+		}
+		for (i = 0; n == 4096 && i < 4096; i++) {
+			is_new &= buf[i] == pattern(race.off + i, race.seed);
+			is_old &= buf[i] == pattern(race.off + i, race.oldseed);
+		}
+		if (is_new) {
+			atomic_fetch_add(&race.new, 1);
+			atomic_store(&race.done, 1);
+		} else {
+			atomic_fetch_add(is_old ? &race.stale : &race.other, 1);
+		}
+	}
+	return NULL;
+}
+
+static int do_race(const char *path, uint64_t off, uint64_t seed, uint64_t oldseed)
+{
+	pthread_t t[2];
+	uint8_t buf[4096];
+	ssize_t n;
+	size_t i;
+
+	race.fd = open(path, O_RDWR);
+	if (race.fd < 0)
+		return 2;
+	race.off = off, race.seed = seed, race.oldseed = oldseed;
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = pattern(off + i, seed);
+	for (i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, reader, NULL);
+	for (i = 0; i < 50000 && atomic_load(&race.eio) < 50; i++)
+		usleep(100);
+	n = pwrite(race.fd, buf, sizeof(buf), off);
+	if (n != 4096)
+		atomic_store(&race.done, 1);
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	if (n < 0)
+		printf("write errno=%s ", strerrorname_np(errno));
+	printf("eio %s new %lu stale %lu other %lu\n", atomic_load(&race.eio) ? ">0" : "0",
+	       atomic_load(&race.new) ? 1UL : 0UL, atomic_load(&race.stale), atomic_load(&race.other));
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -46,6 +162,14 @@ int main(int argc, char **argv)
 		printf("done %zd\n", n);
 		return 0;
 	}
+	if (!strcmp(cmd, "phys") && argc == 4)
+		return phys(argv[2], strtoull(argv[3], NULL, 0));
+	if (!strcmp(cmd, "scan") && argc == 6)
+		return scan(argv[2], strtoull(argv[3], NULL, 0), strtoull(argv[4], NULL, 0),
+			    strtoull(argv[5], NULL, 0));
+	if (!strcmp(cmd, "race") && argc == 6)
+		return do_race(argv[2], strtoull(argv[3], NULL, 0), strtoull(argv[4], NULL, 0),
+			       strtoull(argv[5], NULL, 0));
 	if (argc < 5) {
 		fprintf(stderr, "usage: see the comment in rpmem_io.c\n");
 		return 2;

@@ -19,3 +19,9 @@ pub mod kaddr;
 
 #[cfg(test)]
 mod kaddr_tests;
+
+#[path = "../../../../../drivers/nvdimm/rpmem/extents.rs"]
+pub mod extents;
+
+#[cfg(test)]
+mod extents_tests;

@@ -51,3 +51,33 @@ proptest! {
         let _ = sector_range(&bytes, CAP);
     }
 }
+
+#[test]
+fn clear_policy_names() {
+    use crate::parse::{clear_policy, ClearPolicy};
+    assert_eq!(clear_policy(b"auto"), Ok(ClearPolicy::Auto));
+    assert_eq!(clear_policy(b"firmware\n"), Ok(ClearPolicy::Firmware));
+    assert_eq!(clear_policy(b"software"), Ok(ClearPolicy::Software));
+    for bad in [&b""[..], b"\n", b"Auto", b"soft", b"software\n\n", b" auto", b"auto ", b"1"] {
+        assert_eq!(clear_policy(bad), Err(Syntax), "{:?}", core::str::from_utf8(bad));
+    }
+    for p in ClearPolicy::ALL {
+        assert_eq!(ClearPolicy::from_u8(p as u8), p);
+    }
+}
+
+#[test]
+fn poison_range_forms() {
+    use crate::parse::poison_range;
+    assert_eq!(poison_range(b"8 1\n", CAP), Ok(8..9));
+    assert_eq!(poison_range(b"sectors 8 1\n", CAP), Ok(8..9));
+    assert_eq!(poison_range(b"bytes 4096 4096\n", CAP), Ok(8..16));
+    assert_eq!(poison_range(b"bytes 4097 1", CAP), Ok(8..9));
+    assert_eq!(poison_range(b"bytes 511 2", CAP), Ok(0..2));
+    assert_eq!(poison_range(b"bytes 0 0", CAP), Err(Empty));
+    assert_eq!(poison_range(b"bytes 1073741824 1", CAP), Err(OutOfRange));
+    assert_eq!(poison_range(b"bytes 18446744073709551615 2", CAP), Err(OutOfRange));
+    for bad in [&b"bytes"[..], b"bytes 1", b"byte 1 1", b"sectors", b"Sectors 1 1", b"bytes -1 1"] {
+        assert_eq!(poison_range(bad, CAP), Err(Syntax), "{:?}", core::str::from_utf8(bad));
+    }
+}
