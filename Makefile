@@ -6,6 +6,7 @@
 #                   on first use; KDIR=/path builds against your own tree)
 #   make run        boot the QEMU NVDIMM guest and show rpmem at work
 #   make test       every test: host cargo test, KUnit, selftests, dmesg
+#   make bench      rpmem against nd_pmem side by side (QUICK=1: smoke run)
 #   make vars       KDIR=, BZIMAGE=, MODULE= of this build
 #   make setup      install the toolchain, QEMU and guest tools (root)
 #   make kernel     build the guest kernel (FLAVOR=test|bench)
@@ -31,4 +32,7 @@ run:
 test:
 	@$(T)/test.sh $(TESTS)
 
-.PHONY: all modules clean vars setup kernel run test
+bench:
+	@$(T)/bench.sh $(if $(QUICK),--quick)
+
+.PHONY: all modules clean vars setup kernel run test bench

@@ -11,6 +11,10 @@
 //! - `list` (read): every record, including those beyond the 512 that
 //!   `/sys/block/pmemN/badblocks` can hold, merged: `SECTOR COUNT` lines.
 //! - `counters` (read): `name value` lines.
+//! - `lookup_bench` (write `CALLS`, then read): times CALLS failfast
+//!   one-page `direct_access` lookups over the first half of the device
+//!   (place poison in the second half to measure the lookup alone) and
+//!   reports `records R calls N total_ns T`.
 //!
 //! Malformed, overflowing or out-of-range input fails with `EINVAL` and
 //! changes nothing.
@@ -90,6 +94,7 @@ pub(crate) unsafe fn create(pmem: *const Pmem, name: &CStr) -> Result<Option<Dev
         dir.write_only_callback_file(c"clear", dev, &clear);
         dir.read_callback_file(c"list", dev, &list);
         dir.read_callback_file(c"counters", dev, &counters);
+        dir.read_write_callback_file(c"lookup_bench", dev, &bench_result, &bench_run);
     });
     Ok(Some(KBox::pin_init(scope, GFP_KERNEL)?))
 }
@@ -104,20 +109,21 @@ fn command(reader: &mut UserSliceReader, buf: &mut [u8; 64]) -> Result<usize> {
     Ok(len)
 }
 
-fn inject(dev: &DevRef, reader: &mut UserSliceReader) -> Result {
+/// Reads a range command (see [`parse::poison_range`]) for `dev`.
+fn range_command(dev: &DevRef, reader: &mut UserSliceReader) -> Result<core::ops::Range<u64>> {
     let mut buf = [0u8; 64];
     let len = command(reader, &mut buf)?;
-    let pmem = dev.pmem();
-    let sectors = parse::poison_range(&buf[..len], pmem.capacity_sectors()).map_err(|_| EINVAL)?;
-    pmem.inject_poison(sectors)
+    parse::poison_range(&buf[..len], dev.pmem().capacity_sectors()).map_err(|_| EINVAL)
+}
+
+fn inject(dev: &DevRef, reader: &mut UserSliceReader) -> Result {
+    let sectors = range_command(dev, reader)?;
+    dev.pmem().inject_poison(sectors)
 }
 
 fn clear(dev: &DevRef, reader: &mut UserSliceReader) -> Result {
-    let mut buf = [0u8; 64];
-    let len = command(reader, &mut buf)?;
-    let pmem = dev.pmem();
-    let sectors = parse::poison_range(&buf[..len], pmem.capacity_sectors()).map_err(|_| EINVAL)?;
-    pmem.forget_poison(sectors)
+    let sectors = range_command(dev, reader)?;
+    dev.pmem().forget_poison(sectors)
 }
 
 fn list(dev: &DevRef, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -126,6 +132,18 @@ fn list(dev: &DevRef, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{} {}", start, end - start)?;
     }
     Ok(())
+}
+
+fn bench_run(dev: &DevRef, reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0u8; 64];
+    let len = command(reader, &mut buf)?;
+    let calls = parse::count(&buf[..len], 1, 100_000_000).map_err(|_| EINVAL)?;
+    dev.pmem().lookup_bench(calls)
+}
+
+fn bench_result(dev: &DevRef, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let (records, calls, ns) = dev.pmem().lookup_bench_result();
+    writeln!(f, "records {} calls {} total_ns {}", records, calls, ns)
 }
 
 fn counters(dev: &DevRef, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -25,10 +25,9 @@ fn number(s: &str) -> Result<u64, ParseError> {
     s.parse::<u64>().map_err(|_| ParseError::OutOfRange)
 }
 
-/// Parses `SECTOR COUNT` (one space, an optional trailing newline, as the
-/// kernel's `badblocks_store` accepts) into a sector range that must lie
-/// inside a device of `capacity` sectors.
-pub fn sector_range(input: &[u8], capacity: u64) -> Result<Range<u64>, ParseError> {
+/// Parses `START COUNT` (decimal, one space, an optional trailing newline)
+/// with a non-zero count into `start..start + count`.
+fn start_count(input: &[u8]) -> Result<Range<u64>, ParseError> {
     let s = core::str::from_utf8(input).map_err(|_| ParseError::Syntax)?;
     let s = s.strip_suffix('\n').unwrap_or(s);
     let (start, count) = s.split_once(' ').ok_or(ParseError::Syntax)?;
@@ -37,10 +36,28 @@ pub fn sector_range(input: &[u8], capacity: u64) -> Result<Range<u64>, ParseErro
         return Err(ParseError::Empty);
     }
     let end = start.checked_add(count).ok_or(ParseError::OutOfRange)?;
-    if end > capacity {
+    Ok(start..end)
+}
+
+/// Parses `SECTOR COUNT` (one space, an optional trailing newline, as the
+/// kernel's `badblocks_store` accepts) into a sector range that must lie
+/// inside a device of `capacity` sectors.
+pub fn sector_range(input: &[u8], capacity: u64) -> Result<Range<u64>, ParseError> {
+    let sectors = start_count(input)?;
+    if sectors.end > capacity {
         return Err(ParseError::OutOfRange);
     }
-    Ok(start..end)
+    Ok(sectors)
+}
+
+/// Parses a decimal count in `min..=max` (an optional trailing newline).
+pub fn count(input: &[u8], min: u64, max: u64) -> Result<u64, ParseError> {
+    let s = core::str::from_utf8(input).map_err(|_| ParseError::Syntax)?;
+    let n = number(s.strip_suffix('\n').unwrap_or(s))?;
+    if n < min || n > max {
+        return Err(ParseError::OutOfRange);
+    }
+    Ok(n)
 }
 
 /// How poison is cleared before a recovery write (module parameter
@@ -100,15 +117,8 @@ pub fn poison_range(input: &[u8], capacity: u64) -> Result<Range<u64>, ParseErro
     let Some(rest) = input.strip_prefix(b"bytes ") else {
         return sector_range(input, capacity);
     };
-    let s = core::str::from_utf8(rest).map_err(|_| ParseError::Syntax)?;
-    let s = s.strip_suffix('\n').unwrap_or(s);
-    let (offset, len) = s.split_once(' ').ok_or(ParseError::Syntax)?;
-    let (offset, len) = (number(offset)?, number(len)?);
-    if len == 0 {
-        return Err(ParseError::Empty);
-    }
-    let end = offset.checked_add(len).ok_or(ParseError::OutOfRange)?;
-    let sectors = offset / SECTOR_SIZE..end.div_ceil(SECTOR_SIZE);
+    let bytes = start_count(rest)?;
+    let sectors = bytes.start / SECTOR_SIZE..bytes.end.div_ceil(SECTOR_SIZE);
     if sectors.end > capacity {
         return Err(ParseError::OutOfRange);
     }

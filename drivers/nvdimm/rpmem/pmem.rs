@@ -17,7 +17,14 @@ use crate::{
     sys,
 };
 use core::ops::Range;
-use kernel::{prelude::*, sync::SetOnce};
+use kernel::{
+    prelude::*,
+    sync::{
+        atomic::{Atomic, Relaxed},
+        SetOnce,
+    },
+    time::{Instant, Monotonic},
+};
 
 /// What `direct_access` hands out.
 pub(crate) struct Access {
@@ -53,6 +60,8 @@ pub(crate) struct Pmem {
     bb_state: SetOnce<mem::SysfsNode>,
     #[pin]
     poison: Poison,
+    /// Last `lookup_bench` result: records, calls, nanoseconds.
+    bench: [Atomic<u64>; 3],
 }
 
 // SAFETY: `virt` is a mapping shared by all CPUs; every other field is Send.
@@ -164,6 +173,7 @@ impl Pmem {
                 disk,
                 bb_state: SetOnce::new(),
                 poison <- Poison::new(),
+                bench: [const { Atomic::new(0) }; 3],
             }),
             GFP_KERNEL,
         )?;
@@ -496,8 +506,7 @@ impl Pmem {
     pub(crate) fn memory_failure(&self, pfn: u64, nr_pages: u64, mf_flags: i32) -> Result {
         let data = self.layout.pfn_range_to_data(pfn, nr_pages).ok_or(ENXIO)?;
         if mf_flags & sys::mf_flags_MF_MEM_PRE_REMOVE as i32 == 0 {
-            self.poison.add(self.dev.device(), data.start >> SECTOR_SHIFT..data.end >> SECTOR_SHIFT)?;
-            self.notify_badblocks();
+            self.inject_poison(data.start >> SECTOR_SHIFT..data.end >> SECTOR_SHIFT)?;
         }
         let dax = self.dax().ok_or(EOPNOTSUPP)?;
         dax.notify_failure(data.start, data.end - data.start, mf_flags)
@@ -549,9 +558,15 @@ impl Pmem {
         self.inject_poison(sectors)
     }
 
-    /// Records `sectors` as poisoned (sysfs and debugfs injection).
+    /// Records `sectors` as poisoned (sysfs and debugfs injection, memory
+    /// failures).
     pub(crate) fn inject_poison(&self, sectors: Range<u64>) -> Result {
-        self.poison.add(self.dev.device(), sectors)?;
+        if self.poison.add(sectors)? {
+            dev_warn!(
+                self.dev.device(),
+                "poison list full: keeping further records in the overflow list (debugfs 'list')\n"
+            );
+        }
         self.notify_badblocks();
         Ok(())
     }
@@ -578,6 +593,33 @@ impl Pmem {
     /// The poison store.
     pub(crate) fn poison(&self) -> &Poison {
         &self.poison
+    }
+
+    /// Times `calls` failfast one-page `direct_access` lookups at pages
+    /// spread over the first half of the device (debugfs `lookup_bench`).
+    pub(crate) fn lookup_bench(&self, calls: u64) -> Result {
+        let half = (self.layout.capacity() >> PAGE_SHIFT) / 2;
+        if half == 0 {
+            return Err(EINVAL);
+        }
+        let records = (self.poison.badblocks().count() + self.poison.overflow_len()) as u64;
+        let start = Instant::<Monotonic>::now();
+        for i in 0..calls {
+            let pgoff = i.wrapping_mul(0x9e37_79b9) % half;
+            let req = TaggedKaddr::request(AccessMode::Failfast);
+            core::hint::black_box(self.direct_access(pgoff, 1, req).map(|a| a.pages).ok());
+        }
+        let ns = start.elapsed().as_nanos() as u64;
+        for (slot, v) in self.bench.iter().zip([records, calls, ns]) {
+            slot.store(v, Relaxed);
+        }
+        Ok(())
+    }
+
+    /// The last `lookup_bench` result: (records, calls, nanoseconds).
+    pub(crate) fn lookup_bench_result(&self) -> (u64, u64, u64) {
+        let [a, b, c] = &self.bench;
+        (a.load(Relaxed), b.load(Relaxed), c.load(Relaxed))
     }
 
     /// Size of the data area in sectors.

@@ -136,13 +136,15 @@ impl Poison {
     }
 
     /// Records `sectors` as poisoned. Fails only when neither the kernel's
-    /// list nor the overflow list can take them (out of memory).
-    pub(crate) fn add(&self, dev: &kernel::device::Device, sectors: Range<u64>) -> Result {
+    /// list nor the overflow list can take them (out of memory). Returns
+    /// `true` the first time a record goes to the overflow list, for the
+    /// caller's one warning.
+    pub(crate) fn add(&self, sectors: Range<u64>) -> Result<bool> {
         if sectors.is_empty() {
             return Err(EINVAL);
         }
         if self.bb.add(sectors.clone()).is_ok() {
-            return Ok(());
+            return Ok(false);
         }
         {
             let mut list = self.overflow.lock();
@@ -151,13 +153,7 @@ impl Poison {
             self.overflow_len.store(list.len(), Relaxed);
         }
         count(&self.counters.overflowed);
-        if !self.warned.xchg(true, Relaxed) {
-            dev_warn!(
-                dev,
-                "poison list full: keeping further records in the overflow list (debugfs 'list')\n"
-            );
-        }
-        Ok(())
+        Ok(!self.warned.xchg(true, Relaxed))
     }
 
     /// Drops the records of `sectors`; `false` when a record could not be

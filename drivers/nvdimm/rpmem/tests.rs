@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! KUnit suites of rpmem: the poison list wrapper against the kernel's
-//! real `struct badblocks`, and the range arithmetic in the kernel build.
+//! real `struct badblocks`, the poison store with its overflow list, and
+//! the range arithmetic in the kernel build.
 
 #[kernel::prelude::kunit_tests(rpmem_badblocks)]
 mod badblocks {
@@ -67,6 +68,75 @@ mod badblocks {
         assert_eq!(bb.count(), 512);
         assert_eq!(bb.add(512 * 16..512 * 16 + 1), Err(ENOSPC));
         assert_eq!(bb.count(), 512);
+        Ok(())
+    }
+}
+
+#[kernel::prelude::kunit_tests(rpmem_poison)]
+mod poison {
+    use crate::poison::Poison;
+    use kernel::prelude::*;
+
+    fn store() -> Result<Pin<KBox<Poison>>> {
+        KBox::pin_init(Poison::new(), GFP_KERNEL)
+    }
+
+    #[test]
+    fn overflow_keeps_every_record() -> Result {
+        let p = store()?;
+        // 600 separate ranges: 512 in the kernel's list, 88 beyond it.
+        for i in 0..600u64 {
+            assert_eq!(p.add(i * 16..i * 16 + 1)?, i == 512);
+        }
+        assert_eq!(p.overflow_len(), 88);
+        for i in 0..600u64 {
+            assert_eq!(p.check(i * 16..i * 16 + 8), Some(i * 16..i * 16 + 1));
+            assert_eq!(p.check(i * 16 + 1..i * 16 + 16), None);
+        }
+        let all = p.records()?;
+        assert_eq!(all.len(), 600);
+        assert_eq!((all[0], all[599]), ((0, 1), (9584, 9585)));
+        Ok(())
+    }
+
+    #[test]
+    fn first_record_wins_across_both_lists() -> Result {
+        let p = store()?;
+        for i in 0..512u64 {
+            p.add(1000 + i * 4..1000 + i * 4 + 1)?;
+        }
+        // Full: these go to the overflow list, before and after the rest.
+        p.add(10..12)?;
+        p.add(5000..5008)?;
+        assert_eq!(p.check(0..2000), Some(10..12));
+        assert_eq!(p.check(12..2000), Some(1000..1001));
+        assert_eq!(p.check(3048..6000), Some(5000..5008));
+        Ok(())
+    }
+
+    #[test]
+    fn clear_empties_both_lists() -> Result {
+        let p = store()?;
+        for i in 0..600u64 {
+            p.add(i * 16..i * 16 + 1)?;
+        }
+        assert!(p.clear(0..600 * 16));
+        assert!(p.is_empty());
+        assert_eq!(p.check(0..1 << 20), None);
+        assert_eq!(p.records()?.len(), 0);
+        Ok(())
+    }
+
+    #[test]
+    fn coverage_of_sub_page_writes() -> Result {
+        let p = store()?;
+        p.add(10..11)?;
+        p.add(13..14)?;
+        // Page 1 is sectors 8..16; the write must fill 10 and 13.
+        assert!(p.covered_by(&(8..16), &(10..14)));
+        assert!(!p.covered_by(&(8..16), &(10..13)));
+        assert!(!p.covered_by(&(8..16), &(11..16)));
+        assert!(p.covered_by(&(16..24), &(16..16)));
         Ok(())
     }
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make test: host unit tests, then one guest boot running KUnit and the
-# selftests, then the guest's dmesg check. Ends with "N passed, N failed".
+# make test: host unit tests, then guest boots (at once) running KUnit and
+# the selftests, each with its dmesg check. Ends with "N passed, N failed,
+# N skipped".
 #
 # usage: test.sh [selftest...]        (default: all of TEST_PROGS)
 # DRIVER=nd_pmem runs the guest suites against the C driver instead.
@@ -41,34 +42,48 @@ if ! grep -q '^test result:' "$out/cargo-test.log"; then
 fi
 echo "    host: $host_pass passed, $host_fail failed"
 
-# The selftests to run: the ones named, or all. leaks.sh needs a guest booted
-# with kmemleak=on, which runs about twice as slow: it gets a boot of its own.
+# The selftests to run: the ones named, or all, spread over guest boots that
+# run at once, one vCPU each (the suites are sequential, so each guest keeps
+# at most one host core busy): "main" (KUnit first, then the driver core
+# suites), "dax" (the file system suites), and "kmemleak" for leaks.sh,
+# which needs a guest booted with kmemleak=on, about twice as slow.
 [ $# -gt 0 ] || set -- $(make -s -C "$root/tools/testing/selftests/rpmem" list)
-main=() leaks=()
+main=() dax=() leaks=()
 for t in "$@"; do
-	case "${t%.sh}" in leaks) leaks=(leaks) ;; *) main+=("$t") ;; esac
+	case "${t%.sh}" in
+	leaks) leaks=(leaks) ;;
+	dax_fs | poison) dax+=("$t") ;;
+	*) main+=("$t") ;;
+	esac
 done
+# KUnit needs a boot of its own kind (rpmem only): the main one, even if no
+# main suite was asked for.
+[ "$DRIVER" = rpmem ] && [ ${#main[@]} -eq 0 ] && [ ${#dax[@]} -gt 0 ] && { main=("${dax[@]}"); dax=(); }
+boots=0
+for g in main dax leaks; do
+	eval "[ \${#$g[@]} -gt 0 ]" && boots=$((boots + 1))
+done
+smp=$((boots > 1 ? 1 : 2))
 
-# Both boots at once when both are wanted, one vCPU each: the suites are
-# sequential, so each guest keeps one host core busy.
+# boot NAME RESULTS KUNIT APPEND SUITES...: one guest, in the background.
+vm_pids=()
+boot() {
+	local name=$1 results=$2 kunit=$3 append=$4 what=
+	shift 4
+	[ "$kunit" = 1 ] && what="KUnit + "
+	step "guest $name: $what$* against $DRIVER${append:+ ($append)}"
+	RPMEM_APPEND="${RPMEM_APPEND:-} $append" RPMEM_SMP=$smp RPMEM_VM_NAME=$name \
+		"$here/vm.sh" "$kdir" "$results" "${RPMEM_VM_TIMEOUT:-2400}" \
+		"$here/guest-test.sh" "$DRIVER" "$root/rpmem.ko" "$kunit" "$@" &
+	vm_pids+=($!)
+}
+[ ${#leaks[@]} -gt 0 ] && boot kmemleak "$out/kmemleak" 0 kmemleak=on leaks
+[ ${#dax[@]} -gt 0 ] && boot dax "$out/dax" 0 "" "${dax[@]}"
+[ ${#main[@]} -gt 0 ] && boot main "$out" 1 "" "${main[@]}"
 vm_status=0
-smp=2
-[ ${#main[@]} -gt 0 ] && [ ${#leaks[@]} -gt 0 ] && smp=1
-if [ ${#leaks[@]} -gt 0 ]; then
-	step "guest: leaks.sh in a kmemleak=on boot"
-	RPMEM_APPEND=kmemleak=on RPMEM_SMP=$smp RPMEM_VM_NAME=kmemleak \
-		"$here/vm.sh" "$kdir" "$out/kmemleak" "${RPMEM_VM_TIMEOUT:-2400}" \
-		"$here/guest-test.sh" "$DRIVER" "$root/rpmem.ko" 0 leaks &
-	leaks_pid=$!
-fi
-if [ ${#main[@]} -gt 0 ]; then
-	step "guest: KUnit + ${main[*]} against $DRIVER (KASAN kernel under TCG)"
-	RPMEM_SMP=$smp RPMEM_VM_NAME=main "$here/vm.sh" "$kdir" "$out" "${RPMEM_VM_TIMEOUT:-2400}" \
-		"$here/guest-test.sh" "$DRIVER" "$root/rpmem.ko" 1 "${main[@]}" || vm_status=1
-fi
-if [ -n "${leaks_pid:-}" ]; then
-	wait "$leaks_pid" || vm_status=1
-fi
+for pid in "${vm_pids[@]}"; do
+	wait "$pid" || vm_status=1
+done
 
 # Count: top-level ok/not ok of every .tap, test cases of KUnit's KTAP.
 pass=$host_pass fail=$host_fail skip=0
@@ -86,6 +101,7 @@ fi
 expected=()
 [ ${#main[@]} -gt 0 ] && expected+=("$out/dmesg.tap" "${main[@]/#/$out/}")
 [ "$DRIVER" = rpmem ] && [ ${#main[@]} -gt 0 ] && expected+=("$out/kunit.ktap")
+[ ${#dax[@]} -gt 0 ] && expected+=("$out/dax/dmesg.tap" "${dax[@]/#/$out/dax/}")
 [ ${#leaks[@]} -gt 0 ] && expected+=("$out/kmemleak/dmesg.tap" "$out/kmemleak/leaks")
 for f in "${expected[@]}"; do
 	case "$f" in *.tap | *.ktap) ;; *) f=${f%.sh}.tap ;; esac

@@ -27,7 +27,7 @@ for ns in "$e820" "$nfit"; do
 	dev=/dev/$b bb=/sys/block/$b/badblocks
 	io write "$dev" 0 65536 1 direct >/dev/null
 	echo "8 1" >"$bb"
-	expect_eq "$b: injected sector listed" "8 1" "$(cat $bb)"
+	expect_eq "$b: injected sector listed" "8 1" "$(<$bb)"
 	expect_eq "$b: O_DIRECT read of the bad sector fails with EIO" "errno=EIO" "$(io read $dev 4096 512 direct)"
 	expect_eq "$b: a 64 KiB read across it fails with EIO" "errno=EIO" "$(io read $dev 0 65536 direct)"
 	expect_eq "$b: neighbours intact (sectors 7 and 9)" "done 512 done 512" \
@@ -38,15 +38,15 @@ done
 b=$(blockdev_of "$e820")
 expect_eq "$b (e820): write over the bad sector succeeds" "done 512" "$(io write /dev/$b 4096 512 2 direct)"
 expect_eq "$b (e820): record cleared, data written" "|done 512" \
-	"$(cat /sys/block/$b/badblocks)|$(io check /dev/$b 4096 512 2 direct)"
+	"$(</sys/block/$b/badblocks)|$(io check /dev/$b 4096 512 2 direct)"
 b=$(blockdev_of "$nfit")
 expect_eq "$b (NFIT): write over the bad sector fails with EIO" "errno=EIO" "$(io write /dev/$b 4096 512 2 direct)"
-expect_eq "$b (NFIT): record kept" "8 1" "$(cat /sys/block/$b/badblocks)"
+expect_eq "$b (NFIT): record kept" "8 1" "$(</sys/block/$b/badblocks)"
 if [ "$DRIVER" = rpmem ]; then
 	echo auto >$param
 	expect_eq "$b (NFIT, clear_poison=auto): the write succeeds" "done 512" "$(io write /dev/$b 4096 512 2 direct)"
 	expect_eq "$b (NFIT, clear_poison=auto): record cleared, data written" "|done 512" \
-		"$(cat /sys/block/$b/badblocks)|$(io check /dev/$b 4096 512 2 direct)"
+		"$(</sys/block/$b/badblocks)|$(io check /dev/$b 4096 512 2 direct)"
 else
 	ktap_skip "$b (NFIT, clear_poison=auto): the write succeeds" "rpmem only"
 	ktap_skip "$b (NFIT, clear_poison=auto): record cleared, data written" "rpmem only"
@@ -54,22 +54,12 @@ fi
 
 # poll(2) on the attribute wakes up when the list changes.
 b=$(blockdev_of "$e820")
-woke=$(python3 - "/sys/block/$b/badblocks" <<'PY'
-import os, select, sys, threading, time
-f = open(sys.argv[1]); f.read()
-p = select.poll(); p.register(f, select.POLLPRI | select.POLLERR)
-def inject():
-    time.sleep(0.5)
-    with open(sys.argv[1], "w") as w: w.write("100 8\n")
-threading.Thread(target=inject).start()
-print("woke" if p.poll(5000) else "timeout")
-PY
-)
+woke=$(io pollwrite /sys/block/$b/badblocks "100 8")
 expect_eq "$b: poll(2) wakes on an injection" woke "$woke"
 
 # Malformed input: EINVAL, list unchanged.
-before=$(cat /sys/block/$b/badblocks)
-cap=$(cat /sys/block/$b/size)
+before=$(</sys/block/$b/badblocks)
+cap=$(</sys/block/$b/size)
 for input in "abc" "-8 1" "8 -1" "8 0" "8" "8 1 2" "0x10 1"; do
 	expect_eq "$b: '$input' refused with EINVAL" "errno=EINVAL" "$(io sysfs /sys/block/$b/badblocks "$input")"
 done
@@ -80,5 +70,5 @@ else
 	expect_eq "$b: range beyond capacity ($cap) refused" "errno=EINVAL" "$(io sysfs /sys/block/$b/badblocks "$((cap - 1)) 2")"
 	expect_eq "$b: huge count refused" "errno=EINVAL" "$(io sysfs /sys/block/$b/badblocks "0 99999999999999999999")"
 fi
-expect_eq "$b: list unchanged by refused input" "$before" "$(cat /sys/block/$b/badblocks)"
+expect_eq "$b: list unchanged by refused input" "$before" "$(</sys/block/$b/badblocks)"
 ktap_finished

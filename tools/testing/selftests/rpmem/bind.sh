@@ -27,22 +27,22 @@ for ns in "$nfit0" "$e820"; do
 done
 bdev=$(blockdev_of "$e820")
 expect_eq "e820 $e820: capacity 256 MiB in 512-byte sectors" 524288 \
-	"$(cat /sys/block/$bdev/size 2>/dev/null)"
+	"$(read_attr /sys/block/$bdev/size)"
 
 # fsdax with the memmap in RAM (map=mem) and on the device (map=dev).
 check "ndctl create-namespace -m fsdax --map=mem on $nfit0" namespace_mode "$nfit0" fsdax -a 2M --map=mem
 bdev=$(blockdev_of "$nfit0")
-mode=$(ndctl list -n "$nfit0" | python3 -c 'import json,sys; d=json.load(sys.stdin); d=d[0] if isinstance(d,list) else d; print(d["mode"], d["map"])')
+mode=$(ndctl_mode "$nfit0")
 expect_eq "$nfit0 is fsdax map=mem with /dev/$bdev" "fsdax mem" "$mode"
-check "fsdax map=mem: pfn device bound to $drv" sh -c "ls /sys/bus/nd/drivers/$drv | grep -q '^pfn'"
+check "fsdax map=mem: pfn device bound to $drv" test -n "$(bound_to $drv pfn)"
 
 check "ndctl create-namespace -m fsdax --map=dev on $nfit1" namespace_mode "$nfit1" fsdax -a 2M --map=dev
 bdev1=$(blockdev_of "$nfit1")
-mode=$(ndctl list -n "$nfit1" | python3 -c 'import json,sys; d=json.load(sys.stdin); d=d[0] if isinstance(d,list) else d; print(d["mode"], d["map"])')
+mode=$(ndctl_mode "$nfit1")
 expect_eq "$nfit1 is fsdax map=dev with /dev/$bdev1" "fsdax dev" "$mode"
 # map=dev keeps the struct pages on the device: less capacity than map=mem.
 check "map=dev capacity < map=mem capacity" \
-	test "$(cat /sys/block/$bdev1/size)" -lt "$(cat /sys/block/$bdev/size)"
+	test "$(</sys/block/$bdev1/size)" -lt "$(</sys/block/$bdev/size)"
 
 check "ndctl disable-namespace $nfit1" sh -c "ndctl disable-namespace $nfit1 && test ! -b /dev/$bdev1"
 check "ndctl enable-namespace $nfit1" sh -c "ndctl enable-namespace $nfit1 && test -b /dev/$bdev1"

@@ -19,7 +19,7 @@ namespace_mode "$nfit" raw 2>/dev/null
 fio_verify() {
 	local dev=$1 direct=$2 extra=$3
 	fio --name=verify --filename="$dev" --rw=randwrite --direct="$direct" \
-		--bsrange=512-132k --blockalign=512 --size=16M --offset=4M \
+		--bsrange=512-132k --blockalign=512 --size=4M --offset=4M \
 		--ioengine=psync --verify=crc32c --do_verify=1 --verify_fatal=1 \
 		--randseed=$RANDOM $extra --output-format=terse >/tmp/fio.out 2>&1 ||
 		{ tail -n 5 /tmp/fio.out; return 1; }
@@ -42,11 +42,11 @@ expect_eq "$dev: 1 MiB + 1025 bytes at byte 12345 read back with O_DIRECT" "$(sh
 
 # Queue limits and features, as nd_pmem sets them.
 b=$(basename "$dev")
-expect_eq "$b: logical_block_size 512" 512 "$(cat /sys/block/$b/queue/logical_block_size)"
-expect_eq "$b: physical_block_size 4096" 4096 "$(cat /sys/block/$b/queue/physical_block_size)"
-expect_eq "$b: write cache on (flushes reach the driver)" "write back" "$(cat /sys/block/$b/queue/write_cache)"
-expect_eq "$b: dax supported" 1 "$(cat /sys/block/$b/queue/dax)"
-expect_eq "$b: iostats off by default (bio based, as nd_pmem)" 0 "$(cat /sys/block/$b/queue/iostats)"
+expect_eq "$b: logical_block_size 512" 512 "$(</sys/block/$b/queue/logical_block_size)"
+expect_eq "$b: physical_block_size 4096" 4096 "$(</sys/block/$b/queue/physical_block_size)"
+expect_eq "$b: write cache on (flushes reach the driver)" "write back" "$(</sys/block/$b/queue/write_cache)"
+expect_eq "$b: dax supported" 1 "$(</sys/block/$b/queue/dax)"
+expect_eq "$b: iostats off by default (bio based, as nd_pmem)" 0 "$(</sys/block/$b/queue/iostats)"
 io_accounted() {
 	local before after
 	echo 1 >/sys/block/$b/queue/iostats
@@ -59,13 +59,13 @@ io_accounted() {
 		{ echo "stat before: ${before[*]}"; echo "stat after:  ${after[*]}"; return 1; }
 }
 check "$b: with iostats on, reads and writes are accounted" io_accounted
-old=$(cat /sys/block/$b/dax/write_cache)
-check "$b: dax/write_cache writable (0, then back to $old)" sh -c "
-	echo 0 > /sys/block/$b/dax/write_cache && [ \$(cat /sys/block/$b/dax/write_cache) = 0 ] &&
-	echo $old > /sys/block/$b/dax/write_cache && [ \$(cat /sys/block/$b/dax/write_cache) = $old ] &&
+old=$(</sys/block/$b/dax/write_cache)
+check "$b: dax/write_cache writable (0, then back to $old)" bash -c "
+	echo 0 > /sys/block/$b/dax/write_cache && [ \$(</sys/block/$b/dax/write_cache) = 0 ] &&
+	echo $old > /sys/block/$b/dax/write_cache && [ \$(</sys/block/$b/dax/write_cache) = $old ] &&
 	! echo maybe > /sys/block/$b/dax/write_cache 2>/dev/null"
 # Reading past the end fails instead of wrapping.
-cap=$(cat /sys/block/$b/size)
+cap=$(</sys/block/$b/size)
 check "$b: read at the last sector works, one past it returns nothing" sh -c "
 	[ \$(dd if=$dev bs=512 skip=$((cap - 1)) count=1 iflag=direct status=none | wc -c) = 512 ] &&
 	[ \$(dd if=$dev bs=512 skip=$cap count=1 iflag=direct status=none | wc -c) = 0 ]"

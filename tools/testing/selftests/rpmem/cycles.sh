@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# 20 cycles of sysfs unbind/bind and of rmmod/insmod with I/O in between:
+# CYCLES (default 5) cycles of sysfs unbind/bind and of rmmod/insmod, with
+# I/O in between:
 # the devices come back each time with their data and the kernel stays
 # clean (leaks.sh looks for leaked memory, in a kmemleak boot).
 cd "$(dirname "$0")" && . ./lib.sh
@@ -9,7 +10,7 @@ cd "$(dirname "$0")" && . ./lib.sh
 ktap_header
 ktap_plan 4
 
-CYCLES=${CYCLES:-20}
+CYCLES=${CYCLES:-5}
 check "load $DRIVER" driver_load
 drv=$(nd_driver)
 nfit=$(namespace_on ACPI.NFIT 1)
@@ -23,7 +24,7 @@ bind_cycles() {
 	for i in $(seq "$CYCLES"); do
 		for ns in "$e820" "$nfit"; do
 			dev=$ns
-			[ "$ns" = "$nfit" ] && dev=$(ls /sys/bus/nd/drivers/$drv | grep -m1 '^pfn')
+			[ "$ns" = "$nfit" ] && dev=$(bound_to $drv pfn)
 			b=$(blockdev_of "$ns")
 			echo "$dev" >/sys/bus/nd/drivers/$drv/unbind || return 1
 			[ ! -b /dev/$b ] || { echo "cycle $i: /dev/$b still there after unbind"; return 1; }

@@ -2,18 +2,19 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # kmemleak after the driver's whole life cycle: every namespace kind bound,
-# used and unbound (raw NFIT, raw e820 with struct pages, fsdax map=mem and
-# map=dev, BTT), a DAX mount, rmmod/insmod. The kinds cycle on the 256 MiB
-# e820 namespace, where struct pages cost a quarter of an NVDIMM's. Needs a guest booted with
+# used and unbound (raw e820 with struct pages, fsdax map=mem and map=dev,
+# BTT), a DAX mount, the poison store past its overflow, unbind/bind and
+# rmmod/insmod. The kinds cycle on the 256 MiB e820 namespace, where struct
+# pages cost a quarter of an NVDIMM's. Needs a guest booted with
 # kmemleak=on (make test runs it in a second boot for that).
 cd "$(dirname "$0")" && . ./lib.sh
 
 ktap_header
-ktap_plan 6
+ktap_plan 7
 
 kmemleak=/sys/kernel/debug/kmemleak
 if ! echo clear 2>/dev/null >$kmemleak; then
-	for i in $(seq 6); do ktap_skip "leak check $i" "kmemleak is not enabled (boot with kmemleak=on)"; done
+	for i in $(seq 7); do ktap_skip "leak check $i" "kmemleak is not enabled (boot with kmemleak=on)"; done
 	ktap_finished
 	exit 0
 fi
@@ -44,6 +45,22 @@ dax_mount() {
 		umount "$m" && namespace_mode "$e820" raw
 }
 check "ext4 -o dax mounted, written, unmounted" dax_mount
+
+# The poison store's allocations: the overflow list (600 ranges, 88 beyond
+# the kernel's 512), its listing, clearing, and a device unbound with
+# records left.
+poison_store() {
+	local b d i
+	namespace_mode "$e820" raw || return 1
+	b=$(blockdev_of "$e820") d=/sys/kernel/debug/rpmem/$b
+	[ "$DRIVER" = rpmem ] || return 0
+	for i in $(seq 0 599); do echo "sectors $((i * 16)) 1" >$d/inject || return 1; done
+	[ "$(wc -l <$d/list)" = 600 ] || return 1
+	echo "0 9600" >$d/clear && [ "$(wc -l <$d/list)" = 0 ] || return 1
+	for i in $(seq 0 599); do echo "sectors $((i * 16)) 1" >$d/inject || return 1; done
+	echo "$e820" >/sys/bus/nd/drivers/$drv/unbind && echo "$e820" >/sys/bus/nd/drivers/$drv/bind
+}
+check "poison store filled past 512, listed, cleared, refilled, unbound" poison_store
 
 unbind_bind() {
 	local i

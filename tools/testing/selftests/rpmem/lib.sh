@@ -8,6 +8,13 @@
 #   RPMEM_KO   path of rpmem.ko
 
 DRIVER=${DRIVER:-rpmem}
+
+# RPMEM_TRACE=1 (or rpmem_trace=1 on the guest kernel command line): a
+# timestamped trace of every command on stderr (the suite's .err file).
+if [ -n "${RPMEM_TRACE:-${rpmem_trace:-}}" ]; then
+	PS4='+ $EPOCHREALTIME '
+	set -x
+fi
 KTAP_N=0
 KTAP_PASS=0
 KTAP_FAIL=0
@@ -85,29 +92,76 @@ driver_unload() {
 }
 
 # The namespace with index $2 (default 0, in name order) on the bus whose
-# provider is $1 (ACPI.NFIT or e820). Read from sysfs: no ndctl, no python,
-# which matters in a KASAN guest under TCG.
+# provider is $1 (ACPI.NFIT or e820). Read from sysfs with shell builtins
+# only: every exec costs a good fraction of a second in a KASAN guest under
+# TCG, and these run often.
 namespace_on() {
-	local provider=$1 idx=${2:-0} ns path bus
-	for ns in $(ls /sys/bus/nd/devices | grep '^namespace' | sort -V); do
-		path=$(readlink -f "/sys/bus/nd/devices/$ns")
-		bus=$(echo "$path" | grep -o 'ndbus[0-9]*' | head -n 1)
-		[ "$(cat /sys/bus/nd/devices/$bus/provider 2>/dev/null)" = "$provider" ] || continue
-		[ "$(cat /sys/bus/nd/devices/$ns/size 2>/dev/null)" != 0 ] || continue
-		[ "$idx" = 0 ] && { echo "$ns"; return; }
+	local provider=$1 idx=${2:-0} ns p size here=$PWD
+	for ns in /sys/bus/nd/devices/namespace*; do
+		cd -P "$ns/../.." 2>/dev/null || continue # the bus: ndbusN/regionM/namespaceM.K
+		p= size=0
+		read -r p <provider
+		cd "$here" || return 1
+		read -r size <"$ns/size"
+		[ "$p" = "$provider" ] && [ "$size" != 0 ] || continue
+		[ "$idx" = 0 ] && { echo "${ns##*/}"; return; }
 		idx=$((idx - 1))
 	done
+	cd "$here"
+}
+
+# read_attr FILE: its first line (empty if unreadable), without an exec.
+read_attr() {
+	local v=
+	read -r v <"$1" 2>/dev/null
+	echo "$v"
 }
 
 # The block device name (pmemN[s]) of namespace $1, or of the pfn/btt device
 # that claims it; empty if none.
 blockdev_of() {
-	local ns=$1 d
+	local ns=$1 d b
 	for d in /sys/bus/nd/devices/$ns /sys/bus/nd/devices/pfn* /sys/bus/nd/devices/btt*; do
 		[ -d "$d/block" ] || continue
-		[ "$d" = "/sys/bus/nd/devices/$ns" ] || [ "$(cat "$d/namespace" 2>/dev/null)" = "$ns" ] || continue
-		ls "$d/block" | head -n 1
-		return
+		[ "$d" = "/sys/bus/nd/devices/$ns" ] || [ "$(read_attr "$d/namespace")" = "$ns" ] || continue
+		for b in "$d"/block/*; do
+			echo "${b##*/}"
+			return
+		done
+	done
+}
+
+# "MODE MAP" of namespace $1 from `ndctl list` (its JSON read with bash).
+ndctl_mode() {
+	local j mode= map=
+	j=$(ndctl list -n "$1")
+	[[ $j =~ \"mode\":\"([a-z]+)\" ]] && mode=${BASH_REMATCH[1]}
+	[[ $j =~ \"map\":\"([a-z]+)\" ]] && map=${BASH_REMATCH[1]}
+	echo "$mode $map"
+}
+
+# has_line FILE LINE: whether FILE has the line LINE (builtins only).
+has_line() {
+	local l
+	while read -r l; do
+		[ "$l" = "$2" ] && return 0
+	done <"$1"
+	return 1
+}
+
+# line_starting FILE PREFIX: the first line of FILE that starts with PREFIX.
+line_starting() {
+	local l
+	while read -r l; do
+		[[ $l == "$2"* ]] && { echo "$l"; return; }
+	done <"$1"
+}
+
+# The first device bound to nd driver $1 whose name starts with $2.
+bound_to() {
+	local d
+	for d in /sys/bus/nd/drivers/$1/$2*; do
+		[ -e "$d" ] && { echo "${d##*/}"; return; }
 	done
 }
 

@@ -24,25 +24,15 @@ sigbus="sigbus code=BUS_MCEERR_AR lsb=12 in_page=1"
 # --- the module parameter -------------------------------------------------
 driver_unload_quiet
 modprobe nd_btt
-# finit_module(2) itself, for the exact errno.
-finit_module() {
-	python3 - "$@" <<'PY'
-import ctypes, errno, os, sys
-libc = ctypes.CDLL(None, use_errno=True)
-fd = os.open(sys.argv[1], os.O_RDONLY)
-rc = libc.syscall(313, fd, sys.argv[2].encode(), 0)  # __NR_finit_module
-print("done" if rc == 0 else "errno=" + errno.errorcode[ctypes.get_errno()])
-PY
-}
-expect_eq "insmod clear_poison=bogus refused with EINVAL" "errno=EINVAL" "$(finit_module "$RPMEM_KO" clear_poison=bogus)"
+expect_eq "insmod clear_poison=bogus refused with EINVAL" "errno=EINVAL" "$(./rpmem_io finit "$RPMEM_KO" clear_poison=bogus)"
 check "module not loaded after the refusal" not test -d /sys/module/rpmem
 check "dmesg names the valid values" sh -c "dmesg | grep -q 'rpmem: clear_poison: expected auto, firmware or software'"
 check "insmod clear_poison=software" insmod "$RPMEM_KO" clear_poison=software
-expect_eq "parameter reads software" software "$(cat $param)"
+expect_eq "parameter reads software" software "$(<$param)"
 expect_eq "parameter write 'soft' refused with EINVAL" "errno=EINVAL" "$(./rpmem_io sysfs $param soft)"
-expect_eq "parameter unchanged by the refused write" software "$(cat $param)"
+expect_eq "parameter unchanged by the refused write" software "$(<$param)"
 echo auto >$param
-expect_eq "parameter set to auto at run time" auto "$(cat $param)"
+expect_eq "parameter set to auto at run time" auto "$(<$param)"
 
 nfit0=$(namespace_on ACPI.NFIT 0)
 nfit1=$(namespace_on ACPI.NFIT 1)
@@ -53,17 +43,17 @@ namespace_mode "$nfit0" raw
 b=$(blockdev_of "$nfit0")
 dbg=/sys/kernel/debug/rpmem/$b
 ./rpmem_io write /dev/$b 0 $((600 * 16 * 512)) 7 direct >/dev/null
-for i in $(seq 0 599); do echo "sectors $((i * 16)) 1" >$dbg/inject; done
+for ((i = 0; i < 600; i++)); do echo "sectors $((i * 16)) 1"; done | ./rpmem_io lines $dbg/inject
 expect_eq "$b: 600 ranges listed in debugfs" 600 "$(wc -l <$dbg/list)"
 expect_eq "$b: first and last records" "0 1|9584 1" "$(head -1 $dbg/list)|$(tail -1 $dbg/list)"
 expect_eq "$b: 88 kept beyond the kernel's 512" "overflowed 88|overflow_extents 88" \
 	"$(grep '^overflowed ' $dbg/counters)|$(grep '^overflow_extents ' $dbg/counters)"
-check "$b: overflow warned once in dmesg" sh -c "[ \$(dmesg | grep -c 'poison list full') = 1 ]"
+expect_eq "$b: overflow warned once in dmesg" 1 "$(dmesg | grep -c 'poison list full')"
 expect_eq "$b: every poisoned sector fails with EIO" "eio 600 ok 0 other 0" "$(./rpmem_io scan /dev/$b 0 16 600)"
 expect_eq "$b: every neighbour reads" "eio 0 ok 600 other 0" "$(./rpmem_io scan /dev/$b 8 16 600)"
 expect_eq "$b: one block write over all 600 repairs them" "done 4915200" \
 	"$(./rpmem_io write /dev/$b 0 $((600 * 16 * 512)) 8 direct)"
-expect_eq "$b: no record left (debugfs, sysfs)" "0|" "$(wc -l <$dbg/list)|$(cat /sys/block/$b/badblocks)"
+expect_eq "$b: no record left (debugfs, sysfs)" "0|" "$(wc -l <$dbg/list)|$(</sys/block/$b/badblocks)"
 expect_eq "$b: the data written reads back" "done 4915200" "$(./rpmem_io check /dev/$b 0 $((600 * 16 * 512)) 8 direct)"
 
 # --- DAX file systems -------------------------------------------------------
@@ -96,9 +86,9 @@ mce_inject() {
 # wait_record BB LINE: wait (up to 10 s) until LINE is in the list BB.
 wait_record() {
 	local i
-	for i in $(seq 20); do
-		grep -qx "$2" "$1" && return 0
-		sleep 0.5
+	for ((i = 0; i < 50; i++)); do
+		has_line "$1" "$2" && return 0
+		sleep 0.2
 	done
 	return 1
 }
@@ -107,7 +97,7 @@ wait_record() {
 # poisoned by METHOD, then read, faulted, recovered and read again.
 poison_case() {
 	local tag=$1/$4 m=$2 b=$3 how=$4 f=$2/$4 bb=/sys/block/$3/badblocks s pfn out
-	head -c 16384 /dev/zero >"$f"
+	: >"$f"
 	./rpmem_io write "$f" 0 16384 1 >/dev/null
 	s=$(sector_of "$f" 2)
 	pfn=$(pfn_of "$f" 2)
@@ -129,9 +119,9 @@ poison_case() {
 	expect_eq "$tag: mmap read fault" "$sigbus" "$(./rpmem_fault read "$f" 8200)"
 	expect_eq "$tag: mmap write fault" "$sigbus" "$(./rpmem_fault write "$f" 12000)"
 	expect_eq "$tag: page-aligned pwrite recovers" "done 4096" "$(./rpmem_io write "$f" 8192 4096 2)"
-	expect_eq "$tag: record dropped" "" "$(grep "^$s " "$bb")"
-	out="$(./rpmem_io check "$f" 0 8192 1)|$(./rpmem_io check "$f" 8192 4096 2)|$(./rpmem_io check "$f" 12288 4096 1)"
-	expect_eq "$tag: new page reads back, the others unchanged" "done 8192|done 4096|done 4096" "$out"
+	expect_eq "$tag: record dropped" "" "$(line_starting "$bb" "$s ")"
+	expect_eq "$tag: new page reads back, the others unchanged" "done 8192 done 4096 done 4096" \
+		"$(./rpmem_io check "$f" 0 8192 1 8192 4096 2 12288 4096 1)"
 	expect_eq "$tag: mmap read after recovery" ok "$(./rpmem_fault read "$f" 8200)"
 }
 
@@ -139,7 +129,7 @@ poison_case() {
 # leaves it uncovered fails and writes nothing, one that covers it recovers.
 sub_page() {
 	local tag=$1 m=$2 b=$3 f=$2/subpage bb=/sys/block/$3/badblocks s
-	head -c 16384 /dev/zero >"$f"
+	: >"$f"
 	./rpmem_io write "$f" 0 16384 1 >/dev/null
 	s=$(($(sector_of "$f" 1) + 2))
 	dd if=/dev/$b of=/tmp/before bs=512 skip=$((s - 2)) count=8 iflag=direct status=none
@@ -149,31 +139,31 @@ sub_page() {
 		"$(./rpmem_io write "$f" $((4096 + 512)) 512 3)"
 	expect_eq "$tag: pwrite covering half of it fails with EFAULT" "errno=EFAULT" \
 		"$(./rpmem_io write "$f" $((4096 + 1024 + 256)) 512 3)"
-	expect_eq "$tag: record kept" "$s 1" "$(grep "^$s " "$bb")"
+	expect_eq "$tag: record kept" "$s 1" "$(line_starting "$bb" "$s ")"
 	dd if=/dev/$b of=/tmp/after01 bs=512 skip=$((s - 2)) count=2 iflag=direct status=none
 	dd if=/dev/$b of=/tmp/after3 bs=512 skip=$((s + 1)) count=1 iflag=direct status=none
 	check "$tag: nothing written by the failed writes (sectors 0, 1, 3)" sh -c \
 		"cmp -n 1024 /tmp/before /tmp/after01 && cmp -i 1536:0 -n 512 /tmp/before /tmp/after3"
 	expect_eq "$tag: 512-byte pwrite over exactly the bad sector recovers" "done 512" \
 		"$(./rpmem_io write "$f" $((4096 + 1024)) 512 3)"
-	expect_eq "$tag: record dropped" "" "$(grep "^$s " "$bb")"
-	out="$(./rpmem_io check "$f" 4096 1024 1)|$(./rpmem_io check "$f" 5120 512 3)|$(./rpmem_io check "$f" 5632 2560 1)"
-	expect_eq "$tag: the sector has the new bytes, the rest of the page the old" "done 1024|done 512|done 2560" "$out"
+	expect_eq "$tag: record dropped" "" "$(line_starting "$bb" "$s ")"
+	expect_eq "$tag: the sector has the new bytes, the rest of the page the old" "done 1024 done 512 done 2560" \
+		"$(./rpmem_io check "$f" 4096 1024 1 5120 512 3 5632 2560 1)"
 }
 
 # policy TAG MOUNT DISK POLICY EXPECT: a recovery pwrite under POLICY.
 policy() {
 	local tag="$1/clear_poison=$4" f=$2/policy-$4 bb=/sys/block/$3/badblocks s
-	head -c 8192 /dev/zero >"$f"
+	: >"$f"
 	./rpmem_io write "$f" 0 8192 1 >/dev/null
 	s=$(sector_of "$f" 1)
 	echo "$4" >$param
 	echo "$s 8" >"$bb"
 	expect_eq "$tag: recovery pwrite" "$5" "$(./rpmem_io write "$f" 4096 4096 2)"
 	if [ "$5" = "done 4096" ]; then
-		expect_eq "$tag: record dropped, data in" "|done 4096" "$(grep "^$s " "$bb")|$(./rpmem_io check "$f" 4096 4096 2)"
+		expect_eq "$tag: record dropped, data in" "|done 4096" "$(line_starting "$bb" "$s ")|$(./rpmem_io check "$f" 4096 4096 2)"
 	else
-		expect_eq "$tag: record kept" "$s 8" "$(grep "^$s " "$bb")"
+		expect_eq "$tag: record kept" "$s 8" "$(line_starting "$bb" "$s ")"
 		echo "$s 8" >/sys/kernel/debug/rpmem/$3/clear
 	fi
 	echo auto >$param
@@ -200,11 +190,12 @@ done
 # Records cleared in software are forgotten on the bus: a new machine check
 # (a new revalidation) brings back only its own page.
 f=$m_xfs/mce2
-head -c 4096 /dev/zero >"$f"
+: >"$f"
+./rpmem_io write "$f" 0 4096 1 >/dev/null
 pfn=$(pfn_of "$f" 0) s=$(sector_of "$f" 0)
 mce_inject $((pfn * 4096))
 check "NFIT xfs: a second machine check revalidates" wait_record /sys/block/$b_xfs/badblocks "$s 8"
-expect_eq "NFIT xfs: only the new record after revalidation" "$s 8" "$(cat /sys/block/$b_xfs/badblocks)"
+expect_eq "NFIT xfs: only the new record after revalidation" "$s 8" "$(</sys/block/$b_xfs/badblocks)"
 ./rpmem_io write "$f" 0 4096 1 >/dev/null
 
 sub_page "NFIT xfs" "$m_xfs" "$b_xfs"
@@ -218,7 +209,7 @@ policy "e820 ext4" "$m_e820" "$b_e820" software "done 4096"
 # Readers racing a recovery write see EIO, then the new data: never the old
 # bytes nor zeroes.
 f=$m_xfs/race
-head -c 8192 /dev/zero >"$f"
+: >"$f"
 ./rpmem_io write "$f" 0 8192 1 >/dev/null
 echo "$(sector_of "$f" 1) 8" >/sys/block/$b_xfs/badblocks
 expect_eq "NFIT xfs: readers during a recovery write" "eio >0 new 1 stale 0 other 0" "$(./rpmem_io race "$f" 4096 5 1)"
@@ -227,7 +218,8 @@ expect_eq "NFIT xfs: readers during a recovery write" "eio >0 new 1 stale 0 othe
 dbg=/sys/kernel/debug/rpmem/$b_e820
 counter() { sed -n "s/^$1 //p" $dbg/counters; }
 f=$m_e820/counted
-head -c 4096 /dev/zero >"$f"
+: >"$f"
+./rpmem_io write "$f" 0 4096 9 >/dev/null
 s=$(sector_of "$f" 0)
 before="$(counter poison_hits) $(counter recoveries) $(counter software_clears)"
 echo "sectors $s 8" >$dbg/inject
@@ -238,14 +230,14 @@ read -r h r c <<<"$before"
 # retries it in recovery mode.
 expect_eq "e820: counters after one refused read and one recovery" "$((h + 2)) $((r + 1)) $((c + 1))" \
 	"$(counter poison_hits) $(counter recoveries) $(counter software_clears)"
-list=$(cat $dbg/list)
-cap=$(cat /sys/block/$b_e820/size)
+list=$(<$dbg/list)
+cap=$(</sys/block/$b_e820/size)
 for input in "abc" "bytes 1" "sectors 1 0" "bytes 0 0" "$cap 1" "$((cap - 1)) 2" "0 99999999999999999999" \
 	"bytes 18446744073709551615 2" "sectors -1 1" "$(printf '%070d' 1) 1"; do
 	expect_eq "debugfs inject '$input' refused with EINVAL" "errno=EINVAL" "$(./rpmem_io sysfs $dbg/inject "$input")"
 done
 expect_eq "debugfs clear 'x' refused with EINVAL" "errno=EINVAL" "$(./rpmem_io sysfs $dbg/clear x)"
-expect_eq "debugfs list unchanged by refused input" "$list" "$(cat $dbg/list)"
+expect_eq "debugfs list unchanged by refused input" "$list" "$(<$dbg/list)"
 
 for m in "$m_xfs" "$m_ext4" "$m_e820"; do umount "$m"; done
 for ns in "$nfit0" "$nfit1" "$e820"; do namespace_mode "$ns" raw; done

@@ -4,21 +4,28 @@
  *
  *   rpmem_io read  PATH OFFSET LEN [direct]        pread LEN bytes
  *   rpmem_io write PATH OFFSET LEN SEED [direct]   pwrite LEN pattern bytes
- *   rpmem_io check PATH OFFSET LEN SEED            pread and compare with
- *                                                  the pattern
+ *   rpmem_io check PATH OFFSET LEN SEED [...]      pread and compare with
+ *                                                  the pattern (more ranges:
+ *                                                  more OFFSET LEN SEED)
  *   rpmem_io sysfs PATH STRING                     write STRING as is
+ *   rpmem_io lines PATH                            write each line of stdin
+ *                                                  with its own write(2)
  *   rpmem_io phys  FILE OFFSET                     the device byte offset
  *                                                  of a file byte (FIEMAP)
  *   rpmem_io scan  DEV SECTOR STEP COUNT           O_DIRECT read of COUNT
  *                                                  sectors, STEP apart
  *   rpmem_io race  FILE OFFSET SEED OLDSEED        4 KiB pwrite at OFFSET
  *                                                  while two threads read it
+ *   rpmem_io pollwrite FILE STRING                 poll(2) FILE for POLLPRI
+ *                                                  while a child writes it
+ *   rpmem_io finit MODULE PARAMS                   finit_module(2)
  *
  * Prints "done N" (bytes transferred) or "errno=NAME"; for check also
- * "mismatch at N"; for phys the offset; for scan "eio N ok N other N"; for
- * race what the readers saw: "eio N new N stale N other N" (stale: the old
- * bytes, other: anything else, such as zeroes). Exit status 0 when the call
- * itself ran.
+ * " mismatch at N", the results of several ranges on one line; for lines
+ * "done N" (lines written); for phys the offset; for scan "eio N ok N
+ * other N"; for race what the readers saw: "eio N new N stale N other N"
+ * (stale: the old bytes, other: anything else, such as zeroes); for
+ * pollwrite "woke" or "timeout". Exit status 0 when the call itself ran.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -30,8 +37,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static uint8_t pattern(uint64_t i, uint64_t s)
@@ -144,51 +154,71 @@ static int do_race(const char *path, uint64_t off, uint64_t seed, uint64_t oldse
 	return 0;
 }
 
-int main(int argc, char **argv)
+static int pollwrite(const char *path, const char *str)
 {
-	const char *cmd = argc > 1 ? argv[1] : "";
-	int direct = 0, fd;
-	uint64_t off, seed = 0;
-	size_t len, i;
-	uint8_t *buf;
-	ssize_t n;
+	struct pollfd p = { .events = POLLPRI | POLLERR };
+	char buf[4096];
+	pid_t child;
+	int n;
 
-	if (!strcmp(cmd, "sysfs") && argc == 4) {
-		fd = open(argv[2], O_WRONLY);
-		if (fd < 0 || (n = write(fd, argv[3], strlen(argv[3]))) < 0) {
-			printf("errno=%s\n", strerrorname_np(errno));
-			return 0;
-		}
-		printf("done %zd\n", n);
+	p.fd = open(path, O_RDONLY);
+	if (p.fd < 0 || read(p.fd, buf, sizeof(buf)) < 0)
+		return 2;
+	child = fork();
+	if (child == 0) {
+		int fd = open(path, O_WRONLY);
+
+		usleep(200000);
+		_exit(fd < 0 || write(fd, str, strlen(str)) < 0);
+	}
+	n = poll(&p, 1, 10000);
+	waitpid(child, NULL, 0);
+	printf("%s\n", n > 0 ? "woke" : "timeout");
+	return 0;
+}
+
+static int finit(const char *module, const char *params)
+{
+	int fd = open(module, O_RDONLY);
+
+	if (fd < 0 || syscall(SYS_finit_module, fd, params, 0))
+		printf("errno=%s\n", strerrorname_np(errno));
+	else
+		printf("done\n");
+	return 0;
+}
+
+/* Write each line of stdin to PATH with its own write(2), one open. */
+static int lines(const char *path)
+{
+	char line[256];
+	long n = 0;
+	int fd = open(path, O_WRONLY);
+
+	if (fd < 0) {
+		printf("errno=%s\n", strerrorname_np(errno));
 		return 0;
 	}
-	if (!strcmp(cmd, "phys") && argc == 4)
-		return phys(argv[2], strtoull(argv[3], NULL, 0));
-	if (!strcmp(cmd, "scan") && argc == 6)
-		return scan(argv[2], strtoull(argv[3], NULL, 0), strtoull(argv[4], NULL, 0),
-			    strtoull(argv[5], NULL, 0));
-	if (!strcmp(cmd, "race") && argc == 6)
-		return do_race(argv[2], strtoull(argv[3], NULL, 0), strtoull(argv[4], NULL, 0),
-			       strtoull(argv[5], NULL, 0));
-	if (argc < 5) {
-		fprintf(stderr, "usage: see the comment in rpmem_io.c\n");
-		return 2;
+	while (fgets(line, sizeof(line), stdin)) {
+		if (write(fd, line, strlen(line)) < 0) {
+			printf("line %ld: errno=%s\n", n + 1, strerrorname_np(errno));
+			return 0;
+		}
+		n++;
 	}
-	off = strtoull(argv[3], NULL, 0);
-	len = strtoull(argv[4], NULL, 0);
-	if (strcmp(cmd, "read") && argc > 5)
-		seed = strtoull(argv[5], NULL, 0);
-	for (i = 5; i < (size_t)argc; i++)
-		if (!strcmp(argv[i], "direct"))
-			direct = O_DIRECT;
+	printf("done %ld\n", n);
+	return 0;
+}
+
+/* One pread/pwrite (or a checked pread) of LEN bytes at OFF. */
+static void transfer(int fd, const char *cmd, uint64_t off, size_t len, uint64_t seed)
+{
+	uint8_t *buf;
+	ssize_t n;
+	size_t i;
 
 	if (posix_memalign((void **)&buf, 4096, len ? len : 1))
-		return 2;
-	fd = open(argv[2], (strcmp(cmd, "write") ? O_RDONLY : O_WRONLY) | direct);
-	if (fd < 0) {
-		printf("open: errno=%s\n", strerrorname_np(errno));
-		return 2;
-	}
+		exit(2);
 	if (!strcmp(cmd, "write")) {
 		for (i = 0; i < len; i++)
 			buf[i] = pattern(off + i, seed);
@@ -197,15 +227,77 @@ int main(int argc, char **argv)
 		n = pread(fd, buf, len, off);
 	}
 	if (n < 0) {
-		printf("errno=%s\n", strerrorname_np(errno));
+		printf("errno=%s", strerrorname_np(errno));
+	} else {
+		printf("done %zd", n);
+		if (!strcmp(cmd, "check"))
+			for (i = 0; i < (size_t)n; i++)
+				if (buf[i] != pattern(off + i, seed)) {
+					printf(" mismatch at %zu", (size_t)off + i);
+					break;
+				}
+	}
+	free(buf);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "";
+	int direct = 0, fd, nargs, step, i;
+	uint64_t v[3];
+
+	if (!strcmp(cmd, "sysfs") && argc == 4) {
+		ssize_t n;
+
+		fd = open(argv[2], O_WRONLY);
+		if (fd < 0 || (n = write(fd, argv[3], strlen(argv[3]))) < 0) {
+			printf("errno=%s\n", strerrorname_np(errno));
+			return 0;
+		}
+		printf("done %zd\n", n);
 		return 0;
 	}
-	printf("done %zd\n", n);
-	if (!strcmp(cmd, "check"))
-		for (i = 0; i < (size_t)n; i++)
-			if (buf[i] != pattern(off + i, seed)) {
-				printf("mismatch at %zu\n", (size_t)off + i);
-				break;
-			}
+	if (!strcmp(cmd, "lines") && argc == 3)
+		return lines(argv[2]);
+	if (!strcmp(cmd, "phys") && argc == 4)
+		return phys(argv[2], strtoull(argv[3], NULL, 0));
+	if (!strcmp(cmd, "scan") && argc == 6)
+		return scan(argv[2], strtoull(argv[3], NULL, 0), strtoull(argv[4], NULL, 0),
+			    strtoull(argv[5], NULL, 0));
+	if (!strcmp(cmd, "race") && argc == 6)
+		return do_race(argv[2], strtoull(argv[3], NULL, 0), strtoull(argv[4], NULL, 0),
+			       strtoull(argv[5], NULL, 0));
+	if (!strcmp(cmd, "pollwrite") && argc == 4)
+		return pollwrite(argv[2], argv[3]);
+	if (!strcmp(cmd, "finit") && argc == 4)
+		return finit(argv[2], argv[3]);
+
+	/* read PATH OFF LEN | write PATH OFF LEN SEED | check PATH (OFF LEN SEED)... */
+	step = !strcmp(cmd, "read") ? 2 : 3;
+	nargs = argc - 3;
+	if (nargs > 0 && !strcmp(argv[argc - 1], "direct")) {
+		direct = O_DIRECT;
+		nargs--;
+	}
+	if (strcmp(cmd, "read") && strcmp(cmd, "write") && strcmp(cmd, "check"))
+		nargs = 0;
+	if (nargs < step || nargs % step || (strcmp(cmd, "check") && nargs != step)) {
+		fprintf(stderr, "usage: see the comment in rpmem_io.c\n");
+		return 2;
+	}
+	fd = open(argv[2], (strcmp(cmd, "write") ? O_RDONLY : O_WRONLY) | direct);
+	if (fd < 0) {
+		printf("open: errno=%s\n", strerrorname_np(errno));
+		return 2;
+	}
+	for (i = 0; i < nargs; i += step) {
+		v[0] = strtoull(argv[3 + i], NULL, 0);
+		v[1] = strtoull(argv[4 + i], NULL, 0);
+		v[2] = step == 3 ? strtoull(argv[5 + i], NULL, 0) : 0;
+		if (i)
+			printf(" ");
+		transfer(fd, cmd, v[0], v[1], v[2]);
+	}
+	printf("\n");
 	return 0;
 }

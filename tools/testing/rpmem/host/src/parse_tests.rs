@@ -81,3 +81,15 @@ fn poison_range_forms() {
         assert_eq!(poison_range(bad, CAP), Err(Syntax), "{:?}", core::str::from_utf8(bad));
     }
 }
+
+#[test]
+fn counts_in_bounds() {
+    use crate::parse::count;
+    assert_eq!(count(b"1000\n", 1, 100), Err(OutOfRange));
+    assert_eq!(count(b"100\n", 1, 100), Ok(100));
+    assert_eq!(count(b"1", 1, 100), Ok(1));
+    assert_eq!(count(b"0", 1, 100), Err(OutOfRange));
+    for bad in [&b""[..], b"\n", b"1 ", b"-1", b"1e3", b"0x10"] {
+        assert_eq!(count(bad, 1, 100), Err(Syntax), "{:?}", core::str::from_utf8(bad));
+    }
+}

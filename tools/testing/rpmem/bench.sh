@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: rpmem against the C nd_pmem in the same guest, on the same
+# namespaces, alternately (A B A B ...), for every workload of
+# guest-bench.sh; then per workload the median, min and max of each driver
+# and the ratio rpmem / nd_pmem, as JSON, a Markdown table (printed) and a
+# chart (SVG), in the results folder.
+#
+# usage: bench.sh [--quick]
+#   default: the "bench" kernel flavor (no KASAN, lockdep or KFENCE; built
+#            on demand), 3 rounds of 5 s per workload
+#   --quick: a smoke run on the test kernel, 1 round of 1 s
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+. "$here/lib.sh"
+
+flavor=bench rounds=${ROUNDS:-3} secs=${SECONDS_PER_RUN:-5}
+if [ "${1:-}" = --quick ]; then
+	flavor=test rounds=1 secs=1
+fi
+out=${RPMEM_OUT:-$(rpmem_cache)/results/bench-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+"$here/setup.sh" || die "setup failed"
+kdir=$("$here/kernel.sh" "$flavor") || die "guest kernel ($flavor) build failed"
+
+# The module for that kernel, built in a copy of the tree so that the test
+# build in the tree stays as it is.
+modsrc=$(rpmem_cache)/module-$flavor
+step "bench: building rpmem.ko against the $flavor kernel in $modsrc"
+mkdir -p "$modsrc"
+(cd "$root" && git ls-files -co --exclude-standard -- Kbuild Makefile rust drivers include tools/testing/rpmem/*.sh |
+	tar cf - -T -) | tar xf - -C "$modsrc"
+if ! make -C "$modsrc" KDIR="$kdir" >"$out/module-build.log" 2>&1; then
+	tail -n 30 "$out/module-build.log"
+	die "module build failed; log: $out/module-build.log"
+fi
+make -s -C "$root/tools/testing/selftests/rpmem" >"$out/helpers-build.log" 2>&1 ||
+	{ cat "$out/helpers-build.log"; die "benchmark helpers failed to build"; }
+
+step "bench: $rounds round(s) of ${secs}s per workload and driver ($flavor kernel, TCG)"
+RPMEM_SMP=2 RPMEM_VM_NAME=bench "$here/vm.sh" "$kdir" "$out" "${RPMEM_VM_TIMEOUT:-5400}" \
+	"$here/guest-bench.sh" "$rounds" "$secs" "$modsrc/rpmem.ko" || die "benchmark guest failed; see $out"
+[ -s "$out/raw.jsonl" ] || die "no measurements in $out/raw.jsonl"
+
+python3 "$here/bench-report.py" "$out" \
+	"rpmem / nd_pmem, $flavor kernel, $(date +%Y-%m-%d), $(nproc) host cores, TCG" ||
+	die "report failed"
+echo "results: $out (results.md, results.json, chart.svg, raw.jsonl)"
