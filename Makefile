@@ -6,6 +6,7 @@
 #                   on first use; KDIR=/path builds against your own tree)
 #   make run        boot the QEMU NVDIMM guest and show rpmem at work
 #   make test       every test: host cargo test, KUnit, selftests, dmesg
+#   make test-leaks leaks.sh in a kmemleak=on guest (slow; CI runs it too)
 #   make bench      rpmem against nd_pmem side by side (QUICK=1: smoke run)
 #   make vars       KDIR=, BZIMAGE=, MODULE= of this build
 #   make setup      install the toolchain, QEMU and guest tools (root)
@@ -32,7 +33,10 @@ run:
 test:
 	@$(T)/test.sh $(TESTS)
 
+test-leaks:
+	@$(T)/test.sh leaks
+
 bench:
 	@$(T)/bench.sh $(if $(QUICK),--quick)
 
-.PHONY: all modules clean vars setup kernel run test bench
+.PHONY: all modules clean vars setup kernel run test test-leaks bench

@@ -43,7 +43,7 @@ chmod +x /tmp/bin/modprobe
 echo /tmp/bin/modprobe >/proc/sys/kernel/modprobe
 export PATH=/tmp/bin:$PATH
 
-dmesg -n 4 2>/dev/null
+dmesg -n 5 2>/dev/null # warnings and worse on the console, for vm.sh's check
 echo "guest: kernel $(uname -r) up after $(cut -d' ' -f1 /proc/uptime)s" >&3
 read -r -a args <"$rpmem_results/vm/args"
 bash "$rpmem_script" "${args[@]}" 2>&1 | tee "$rpmem_results/guest.log" >&3

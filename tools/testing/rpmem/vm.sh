@@ -14,7 +14,8 @@
 #   RESULTS_DIR  host folder the guest sees as $RPMEM_RESULTS
 #   SCRIPT       run in the guest as root after the guest is set up
 # Extra QEMU options: RPMEM_QEMU_OPTS; extra kernel arguments: RPMEM_APPEND;
-# vCPUs: RPMEM_SMP (2); name shown before progress lines: RPMEM_VM_NAME.
+# vCPUs: RPMEM_SMP (2); RAM: RPMEM_MEM (3G); size of each of the two NVDIMMs:
+# RPMEM_NVDIMM_SIZE (1G); name shown before progress lines: RPMEM_VM_NAME.
 # KVM: RPMEM_KVM=1 (off by default: TCG).
 set -euo pipefail
 
@@ -37,10 +38,11 @@ rm -rf "$scratch"
 mkdir -p "$scratch"
 
 # Fresh, sparse NVDIMM backing files for every boot.
+nvdimm_size=${RPMEM_NVDIMM_SIZE:-1G}
 nvdimm_opts=()
 for i in 0 1; do
-	truncate -s 1G "$scratch/nvdimm$i.img"
-	nvdimm_opts+=(-object "memory-backend-file,id=nv$i,share=on,mem-path=$scratch/nvdimm$i.img,size=1G,align=2M"
+	truncate -s "$nvdimm_size" "$scratch/nvdimm$i.img"
+	nvdimm_opts+=(-object "memory-backend-file,id=nv$i,share=on,mem-path=$scratch/nvdimm$i.img,size=$nvdimm_size,align=2M"
 		-device "nvdimm,id=nvdimm$i,memdev=nv$i")
 done
 
@@ -55,7 +57,7 @@ echo "$kbuild/modroot" >"$scratch/modroot"
 cmdline="console=ttyS0 root=rpmemroot rootfstype=9p"
 cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro"
 cmdline+=" init=$here/guest-init.sh memmap=256M!1G"
-cmdline+=" panic=-1 softlockup_panic=0 hung_task_panic=0 ${RPMEM_APPEND:-}"
+cmdline+=" panic=-1 softlockup_panic=0 hung_task_panic=0 log_buf_len=16M ${RPMEM_APPEND:-}"
 cmdline+=" rpmem_script=$script rpmem_results=$results rpmem_src=$src"
 
 console="$scratch/console.log"
@@ -63,8 +65,8 @@ progress="$scratch/progress.log"
 : >"$progress"
 step "vm: booting $(basename "$bzimage") ($accel, timeout ${timeout_s}s); console log: $console"
 
-qemu=(qemu-system-x86_64 -accel "$accel" -machine pc,nvdimm=on
-	-cpu max,vendor=GenuineIntel,la57=off -smp "${RPMEM_SMP:-2}" -m 3G,slots=4,maxmem=8G
+qemu=(qemu-system-x86_64 -nodefaults -accel "$accel" -machine pc,nvdimm=on
+	-cpu max,vendor=GenuineIntel,la57=off -smp "${RPMEM_SMP:-2}" -m "${RPMEM_MEM:-3G}",slots=4,maxmem=12G
 	"${nvdimm_opts[@]}"
 	-kernel "$bzimage" -append "$cmdline"
 	-virtfs local,path=/,mount_tag=rpmemroot,security_model=none,readonly=on,multidevs=remap
@@ -98,12 +100,17 @@ elif [ $rc != 0 ]; then
 	status=1
 fi
 
-# Kernel reports that fail every run, wherever they come from.
+# Kernel reports that fail every run, wherever they come from: the console
+# (which has them even when the guest died) and the guest's whole dmesg
+# (16 MiB log buffer), which also has what the console level hid.
 splat='(BUG|WARNING|UBSAN|INFO):|Oops|Kernel panic|general protection fault|kernel BUG at|unreferenced object|blocked for more than|possible (circular|recursive) locking|inconsistent lock state'
-if grep -aEn "$splat" "$console" >"$scratch/splats" 2>/dev/null; then
-	echo "vm: kernel reported a problem ($console):" >&2
+for log in "$console" "$results/dmesg.log"; do
+	grep -aEn "$splat" "$log" >"$scratch/splats" 2>/dev/null && break
+done
+if [ -s "$scratch/splats" ]; then
+	echo "vm: kernel reported a problem ($log):" >&2
 	first=$(head -1 "$scratch/splats" | cut -d: -f1)
-	sed -n "$((first > 5 ? first - 5 : 1)),$((first + 40))p" "$console" | sed 's/^/    /' >&2
+	sed -n "$((first > 5 ? first - 5 : 1)),$((first + 40))p" "$log" | sed 's/^/    /' >&2
 	echo "not ok 1 dmesg clean: $(head -1 "$scratch/splats" | cut -d: -f2- | cut -c1-120)" >"$results/dmesg.tap"
 	status=1
 else
