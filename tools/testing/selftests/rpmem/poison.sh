@@ -237,6 +237,13 @@ for input in "abc" "bytes 1" "sectors 1 0" "bytes 0 0" "$cap 1" "$((cap - 1)) 2"
 	expect_eq "debugfs inject '$input' refused with EINVAL" "errno=EINVAL" "$(./rpmem_io sysfs $dbg/inject "$input")"
 done
 expect_eq "debugfs clear 'x' refused with EINVAL" "errno=EINVAL" "$(./rpmem_io sysfs $dbg/clear x)"
+for input in 0 abc 100000001 "1 2"; do
+	expect_eq "debugfs lookup_bench '$input' refused with EINVAL" "errno=EINVAL" "$(./rpmem_io sysfs $dbg/lookup_bench "$input")"
+done
+echo 1000 >$dbg/lookup_bench
+read -r w1 records w2 calls w3 ns <$dbg/lookup_bench
+expect_eq "debugfs lookup_bench: 1000 lookups timed" "records 0 calls 1000 total_ns>0" \
+	"$w1 $records $w2 $calls $w3$([ "${ns:-0}" -gt 0 ] && echo '>0')"
 expect_eq "debugfs list unchanged by refused input" "$list" "$(<$dbg/list)"
 
 for m in "$m_xfs" "$m_ext4" "$m_e820"; do umount "$m"; done
