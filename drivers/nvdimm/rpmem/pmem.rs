@@ -341,7 +341,7 @@ impl Pmem {
         let sectors = range::sector_span(seg.sector, seg.len.into());
         let poisoned = self.poison.check(sectors.clone()).is_some();
         if poisoned {
-            self.clear_media(offset, seg.len)?;
+            self.clear_media(sectors.clone())?;
         }
         mem::flush_dcache_page(seg.page);
         // SAFETY: As in `do_read`, in the other direction.
@@ -352,12 +352,17 @@ impl Pmem {
         Ok(())
     }
 
-    /// Clears the media poison under `len` bytes at `offset` (sector
-    /// aligned) with the clearing policy; all of it or an error, after
-    /// which the records stay. Firmware: the bus's clear-error command, as
-    /// nd_pmem. Software: nothing to clear on the media; the range is
-    /// forgotten on the bus so that revalidation does not restore it.
-    fn clear_media(&self, offset: u64, len: u32) -> Result {
+    /// Clears the media poison under `sectors` with the clearing policy;
+    /// all of it or an error, after which the records stay. Firmware: the
+    /// bus's clear-error command, as nd_pmem. Software: nothing to clear on
+    /// the media; the range is forgotten on the bus so that revalidation
+    /// does not restore it. Then, before any data is copied in, the pages
+    /// that the write leaves without poison get their HWPoison flag cleared
+    /// and their direct mapping back (a machine check may have unmapped
+    /// it), as nd_pmem's `__pmem_clear_poison` does.
+    fn clear_media(&self, sectors: Range<u64>) -> Result {
+        let offset = self.layout.offset_of(sectors.start);
+        let len = u32::try_from((sectors.end - sectors.start) << SECTOR_SHIFT).map_err(|_| EIO)?;
         let phys = self.layout.phys_addr + offset;
         let firmware = match poison::clear_policy() {
             ClearPolicy::Firmware => true,
@@ -374,30 +379,29 @@ impl Pmem {
             self.region.forget_poison(phys, len);
             poison::count(&self.poison.counters.software_clears);
         }
+        self.restore_pages(&sectors);
         // SAFETY: Inside the mapping, `len` bytes at `offset`.
         unsafe { mem::invalidate_pmem(self.addr(offset), len.into()) };
         Ok(())
     }
 
-    /// Drops the records of `sectors` once good data is in them, and makes
-    /// the pages left without poison accessible again (page flag, direct
-    /// map), as nd_pmem's `pmem_mkpage_present`.
+    /// Drops the records of `sectors` once good data is in them.
     fn drop_records(&self, sectors: Range<u64>) {
-        self.poison.clear(sectors.clone());
+        self.poison.clear(sectors);
         poison::count(&self.poison.counters.recoveries);
-        self.restore_pages(sectors);
         self.notify_badblocks();
     }
 
-    /// Clears the HWPoison flag of the pages touching `sectors` that hold
-    /// no more records.
-    fn restore_pages(&self, sectors: Range<u64>) {
+    /// Makes the pages touching `sectors` whose records all lie inside
+    /// `sectors` accessible again: HWPoison flag cleared, direct map
+    /// restored (`clear_mce_nospec`, nd_pmem's `pmem_mkpage_present`).
+    fn restore_pages(&self, sectors: &Range<u64>) {
         if !self.linear {
             return;
         }
         let first = sectors.start / SECTORS_PER_PAGE;
         for page in first..sectors.end.div_ceil(SECTORS_PER_PAGE) {
-            if self.poison.check(range::page_span(page, 1)).is_none() {
+            if self.poison.covered_by(&range::page_span(page, 1), sectors) {
                 let pfn = (self.layout.phys_addr + self.layout.page_offset(page)) >> PAGE_SHIFT;
                 mem::clear_page_poison(pfn..pfn + 1);
             }
@@ -484,9 +488,7 @@ impl Pmem {
         if !self.poison.covered_by(&span, &write) {
             return 0;
         }
-        let offset = self.layout.offset_of(write.start);
-        let len = ((write.end - write.start) << SECTOR_SHIFT) as u32;
-        if self.clear_media(offset, len).is_err() {
+        if self.clear_media(write.clone()).is_err() {
             return 0;
         }
         // SAFETY: By the caller.
@@ -580,7 +582,7 @@ impl Pmem {
         if !self.poison.clear(sectors.clone()) {
             return Err(ENOMEM);
         }
-        self.restore_pages(sectors);
+        self.restore_pages(&sectors);
         self.notify_badblocks();
         Ok(())
     }

@@ -54,8 +54,11 @@ fi
 
 # poll(2) on the attribute wakes up when the list changes.
 b=$(blockdev_of "$e820")
-woke=$(io pollwrite /sys/block/$b/badblocks "100 8")
-expect_eq "$b: poll(2) wakes on an injection" woke "$woke"
+if [ "$DRIVER" = nd_pmem ]; then
+	ktap_skip "$b: poll(2) wakes on an injection" "nd_pmem notifies on clears only, not on sysfs injections"
+else
+	expect_eq "$b: poll(2) wakes on an injection" woke "$(io pollwrite /sys/block/$b/badblocks "100 8")"
+fi
 
 # Malformed input: EINVAL, list unchanged.
 before=$(</sys/block/$b/badblocks)
