@@ -3,7 +3,7 @@
 //! The nvdimm bus as rpmem sees it: the device being probed (a namespace,
 //! or the pfn/btt/dax device that claims one), its namespace and its region.
 
-use crate::{badblocks::BadBlocks, sys};
+use crate::sys;
 use core::ops::Range;
 use kernel::{
     device::Device,
@@ -330,15 +330,42 @@ impl Region {
         unsafe { sys::is_nvdimm_sync(self.0) }
     }
 
-    /// Refills `bb` with the bus's known poison inside `range` (physical,
-    /// end exclusive).
-    pub(crate) fn populate_badblocks(&self, bb: &BadBlocks, range: &Range<u64>) {
-        let r = sys::range {
-            start: range.start,
-            end: range.end - 1,
-        };
-        // SAFETY: By the type invariant `self.0` is valid; `bb` is initialised.
-        unsafe { sys::nvdimm_badblocks_populate(self.0, bb.as_raw(), &r) };
+    /// The bus's known poison (its badrange list: scrub results, machine
+    /// checks) that overlaps `range` (physical, end exclusive), clipped to
+    /// it. Unlike `nvdimm_badblocks_populate()`, which drops what a full
+    /// `struct badblocks` cannot take, this hands every range to the
+    /// caller.
+    pub(crate) fn known_poison(&self, range: &Range<u64>) -> Result<KVec<Range<u64>>> {
+        let bus = self.bus();
+        let mut out = KVec::new();
+        let mut status = Ok(());
+        // SAFETY: The bus lives as long as the region. Its lock serialises
+        // with bus reconfiguration, as in `nvdimm_badblocks_populate()`;
+        // the list's own spinlock with `badrange_add()`/`badrange_forget()`.
+        // Under both, the list and its entries are stable; nothing here
+        // sleeps (GFP_ATOMIC).
+        unsafe {
+            sys::nvdimm_bus_lock(&raw mut (*bus).dev);
+            let br = &raw mut (*bus).badrange;
+            sys::spin_lock(&raw mut (*br).lock);
+            let head = &raw mut (*br).list;
+            let mut pos = (*head).next;
+            while pos != head {
+                let entry = pos
+                    .byte_sub(core::mem::offset_of!(sys::badrange_entry, list))
+                    .cast::<sys::badrange_entry>();
+                let start = (*entry).start.max(range.start);
+                let end = (*entry).start.saturating_add((*entry).length).min(range.end);
+                if start < end && out.push(start..end, GFP_ATOMIC).is_err() {
+                    status = Err(ENOMEM);
+                    break;
+                }
+                pos = (*pos).next;
+            }
+            sys::spin_unlock(&raw mut (*br).lock);
+            sys::nvdimm_bus_unlock(&raw mut (*bus).dev);
+        }
+        status.map(|()| out)
     }
 
     /// The nvdimm bus of the region (its parent device).

@@ -177,7 +177,7 @@ impl Pmem {
             }),
             GFP_KERNEL,
         )?;
-        region.populate_badblocks(pmem.poison.badblocks(), &bb_range);
+        pmem.load_known_poison(&bb_range);
 
         // From here on the C side holds the pointer: the device is released
         // by `release` when it is unbound, after the disk and DAX device
@@ -516,7 +516,27 @@ impl Pmem {
 
     /// `NVDIMM_REVALIDATE_POISON`: reloads the poison list from the bus.
     pub(crate) fn revalidate_poison(&self) {
-        self.region.populate_badblocks(self.poison.badblocks(), &self.poison_range());
+        self.load_known_poison(&self.poison_range());
+    }
+
+    /// Adds the bus's known poison inside `range` (physical, the data area)
+    /// to the store, every sector a bad byte touches (as
+    /// `nvdimm_badblocks_populate()`), past the kernel list's 512 ranges too.
+    fn load_known_poison(&self, range: &Range<u64>) {
+        let known = match self.region.known_poison(range) {
+            Ok(known) => known,
+            Err(_) => {
+                dev_warn!(self.dev.device(), "poison list not loaded: out of memory\n");
+                return;
+            }
+        };
+        for bad in known {
+            let sectors = (bad.start - range.start) >> SECTOR_SHIFT
+                ..(bad.end - range.start).div_ceil(range::SECTOR_SIZE);
+            if self.inject_poison(sectors).is_err() {
+                dev_warn!(self.dev.device(), "poison record lost: out of memory\n");
+            }
+        }
         self.notify_badblocks();
     }
 

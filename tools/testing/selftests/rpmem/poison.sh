@@ -198,6 +198,22 @@ check "NFIT xfs: a second machine check revalidates" wait_record /sys/block/$b_x
 expect_eq "NFIT xfs: only the new record after revalidation" "$s 8" "$(</sys/block/$b_xfs/badblocks)"
 ./rpmem_io write "$f" 0 4096 1 >/dev/null
 
+# Scrub results past the kernel list's 512 ranges are kept too: with the
+# list full, a machine check's page lands in the overflow list.
+dbg=/sys/kernel/debug/rpmem/$b_xfs
+cap=$(</sys/block/$b_xfs/size)
+for ((i = 1; i <= 512; i++)); do echo "sectors $((cap - i * 16)) 1"; done | ./rpmem_io lines $dbg/inject >/dev/null
+f=$m_xfs/mce3
+: >"$f"
+./rpmem_io write "$f" 0 4096 1 >/dev/null
+pfn=$(pfn_of "$f" 0) s=$(sector_of "$f" 0)
+mce_inject $((pfn * 4096))
+check "NFIT xfs, list full: machine-checked page '$s 8' kept (debugfs list)" wait_record $dbg/list "$s 8"
+expect_eq "NFIT xfs, list full: its pread fails with EIO" "errno=EIO" "$(./rpmem_io read "$f" 0 4096)"
+expect_eq "NFIT xfs, list full: recovery pwrite" "done 4096" "$(./rpmem_io write "$f" 0 4096 2)"
+echo "$((cap - 512 * 16)) $((512 * 16))" >$dbg/clear
+expect_eq "NFIT xfs: list empty again" 0 "$(wc -l <$dbg/list)"
+
 sub_page "NFIT xfs" "$m_xfs" "$b_xfs"
 sub_page "e820 ext4" "$m_e820" "$b_e820"
 
