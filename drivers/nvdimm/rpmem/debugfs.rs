@@ -127,7 +127,7 @@ fn clear(dev: &DevRef, reader: &mut UserSliceReader) -> Result {
 }
 
 fn list(dev: &DevRef, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let records = dev.pmem().poison_records().map_err(|_| fmt::Error)?;
+    let records = dev.pmem().poison().records().map_err(|_| fmt::Error)?;
     for (start, end) in records {
         writeln!(f, "{} {}", start, end - start)?;
     }

@@ -7,7 +7,7 @@ use crate::{
     dax::DaxDevice,
     debugfs,
     disk::{Bio, GenDisk, Limits, Segment},
-    extents::{self, Extent},
+    extents,
     kaddr::{AccessMode, TaggedKaddr},
     mem,
     nd::{Flushed, NdDevice, Region},
@@ -605,11 +605,6 @@ impl Pmem {
         self.restore_pages(&sectors);
         self.notify_badblocks();
         Ok(())
-    }
-
-    /// Every poison record, merged and sorted.
-    pub(crate) fn poison_records(&self) -> Result<KVec<Extent>> {
-        self.poison.records()
     }
 
     /// The poison store.

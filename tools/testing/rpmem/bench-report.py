@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Summarise a benchmark run (guest-bench.sh's raw.jsonl): per workload and
+"""Summarise a benchmark run (bench_run.sh's raw.jsonl): per workload and
 driver the median, min and max, and the ratio rpmem / nd_pmem of the
 medians; written as results.json, results.md (printed too) and chart.svg
 (one bar pair per workload, normalised to nd_pmem's median, with the
@@ -9,6 +9,7 @@ min..max spread as whiskers).
 usage: bench-report.py RESULTS_DIR [TITLE]
 """
 import json
+import math
 import statistics
 import sys
 from pathlib import Path
@@ -61,7 +62,21 @@ def markdown(summary, title):
             cells = [f"{fmt(s['median'])} ({fmt(s['min'])}..{fmt(s['max'])})", "(reference)"]
         ratio = f"{e['ratio']:.2f}" if "ratio" in e else "-"
         lines.append(f"| {e['workload']} | {e['unit']} | {cells[0]} | {cells[1]} | {ratio} |")
+    lines += lookup_growth(summary)
     return "\n".join(lines) + "\n"
+
+
+def lookup_growth(summary):
+    """How the lookup cost grows with the number of poison records."""
+    cost = {}
+    for e in summary:
+        if e["workload"].startswith("lookup_records_") and "rpmem" in e["drivers"]:
+            cost[int(e["workload"].rsplit("_", 1)[1])] = e["drivers"]["rpmem"]["median"]
+    if not {1, 512, 10000} <= cost.keys() or min(cost.values()) <= 0:
+        return []
+    return ["", f"Lookup cost from 1 to 512 records: x{cost[512] / cost[1]:.2f} (flat: x1.00); "
+            f"from 512 to 10,000 records: x{cost[10000] / cost[512]:.2f} "
+            f"(log n: x{math.log2(10000) / math.log2(512):.2f})."]
 
 
 def svg(summary, title):

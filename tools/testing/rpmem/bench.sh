@@ -3,9 +3,9 @@
 #
 # make bench: rpmem against the C nd_pmem in the same guest, on the same
 # namespaces, alternately (A B A B ...), for every workload of
-# guest-bench.sh; then per workload the median, min and max of each driver
-# and the ratio rpmem / nd_pmem, as JSON, a Markdown table (printed) and a
-# chart (SVG), in the results folder.
+# tools/testing/selftests/rpmem/bench_run.sh; then per workload the median,
+# min and max of each driver and the ratio rpmem / nd_pmem, as JSON, a
+# Markdown table (printed) and a chart (SVG), in the results folder.
 #
 # usage: bench.sh [--quick]
 #   default: the "bench" kernel flavor (no KASAN, lockdep or KFENCE; built
@@ -17,9 +17,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 . "$here/lib.sh"
 
-flavor=bench rounds=${ROUNDS:-3} secs=${SECONDS_PER_RUN:-5}
+flavor=bench rounds=${ROUNDS:-3} secs=${SECONDS_PER_RUN:-5} quick=
+# The page fault workload touches a 1 GiB file: 2 GiB NVDIMMs.
+nvdimm_size=2G
 if [ "${1:-}" = --quick ]; then
-	flavor=test rounds=1 secs=1
+	flavor=test rounds=1 secs=1 quick=--quick nvdimm_size=1G
 fi
 out=${RPMEM_OUT:-$(rpmem_cache)/results/bench-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
@@ -43,8 +45,10 @@ make -s -C "$root/tools/testing/selftests/rpmem" >"$out/helpers-build.log" 2>&1 
 	{ cat "$out/helpers-build.log"; die "benchmark helpers failed to build"; }
 
 step "bench: $rounds round(s) of ${secs}s per workload and driver ($flavor kernel, TCG)"
-RPMEM_SMP=2 RPMEM_VM_NAME=bench "$here/vm.sh" "$kdir" "$out" "${RPMEM_VM_TIMEOUT:-5400}" \
-	"$here/guest-bench.sh" "$rounds" "$secs" "$modsrc/rpmem.ko" || die "benchmark guest failed; see $out"
+RPMEM_SMP=2 RPMEM_VM_NAME=bench RPMEM_NVDIMM_SIZE=$nvdimm_size \
+	"$here/vm.sh" "$kdir" "$out" "${RPMEM_VM_TIMEOUT:-5400}" \
+	"$root/tools/testing/selftests/rpmem/bench_run.sh" $quick --ko "$modsrc/rpmem.ko" "$rounds" "$secs" "$out" ||
+	die "benchmark guest failed; see $out"
 [ -s "$out/raw.jsonl" ] || die "no measurements in $out/raw.jsonl"
 
 python3 "$here/bench-report.py" "$out" \

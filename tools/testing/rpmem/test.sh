@@ -45,7 +45,8 @@ echo "    host: $host_pass passed, $host_fail failed"
 # The selftests to run: the ones named, or all but leaks.sh, spread over
 # guest boots that run at once, one vCPU each (the suites are sequential, so
 # each guest keeps at most one host core busy): "main" (KUnit first, then
-# the driver core suites), "dax" (the file system suites), and "kmemleak"
+# bind, blockio and the benchmark smoke run), "dax" (the file system,
+# poison and bind/unbind cycle suites), and "kmemleak"
 # for leaks.sh, which needs a guest booted with kmemleak=on, three times
 # slower: it runs when named (make test-leaks; CI runs both).
 if [ $# -eq 0 ]; then
@@ -57,7 +58,7 @@ main=() dax=() leaks=()
 for t in "$@"; do
 	case "${t%.sh}" in
 	leaks) leaks=(leaks) ;;
-	dax_fs | poison) dax+=("$t") ;;
+	dax_fs | poison | badblocks | cycles) dax+=("$t") ;;
 	*) main+=("$t") ;;
 	esac
 done
@@ -118,6 +119,13 @@ for f in "${expected[@]}"; do
 		fail=$((fail + 1))
 	fi
 done
+# The benchmark smoke run's report: numbers from a KASAN kernel, so a check
+# of the reporting path, not a result (make bench gives those).
+if [ -s "$out/bench/raw.jsonl" ]; then
+	python3 "$here/bench-report.py" "$out/bench" "smoke run on the test kernel (KASAN), not a result" \
+		>"$out/bench/report.log" 2>&1 ||
+		{ echo "  FAIL: bench-report.py on $out/bench; log: $out/bench/report.log"; fail=$((fail + 1)); }
+fi
 if [ $vm_status != 0 ] && [ "$fail" = 0 ]; then
 	fail=1 # the guest failed in a way no test reported (timeout, crash)
 fi

@@ -22,7 +22,7 @@ namespace_mode "$nfit" raw 2>/dev/null
 # verifying them by crc32c; one test case a job, from its error field.
 fio_jobs() {
 	printf '[global]\nfilename=%s\nrandseed=%s\nrw=randwrite\nbsrange=512-132k\nblockalign=512\n' "$1" $RANDOM
-	printf 'size=4M\nioengine=psync\nverify=crc32c\ndo_verify=1\nverify_fatal=1\nstonewall\n'
+	printf 'size=4M\nioengine=psync\nverify=crc32c\ndo_verify=1\nverify_fatal=1\nverify_state_save=0\nstonewall\n'
 	printf '[direct]\noffset=4M\ndirect=1\n'
 	printf '[buffered]\noffset=12M\ndirect=0\nfsync=8\n'
 	printf '[synced]\noffset=20M\ndirect=1\nsync_file_range=write:4\nfdatasync=16\n'

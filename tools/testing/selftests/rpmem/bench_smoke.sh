@@ -1,0 +1,75 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The benchmark's smoke run (bench_run.sh --quick, one round of 500 ms): every
+# workload runs to the end and measures something under both drivers; the
+# recovery workload gets each driver's known answer (nd_pmem cannot repair
+# poison on QEMU's NFIT, which has no clear-error command: its pwrite fails;
+# rpmem repairs it; both repair on e820); the lookup timer reports for every
+# list size. The numbers themselves (a KASAN kernel) are not judged here:
+# make bench does that on the bench kernel. The raw results stay in
+# $RPMEM_RESULTS/bench for tools/testing/rpmem/bench-report.py.
+cd "$(dirname "$0")" && . ./lib.sh
+
+ktap_header
+if [ "$DRIVER" != rpmem ]; then
+	ktap_plan 1
+	ktap_skip "benchmark smoke run" "compares rpmem with nd_pmem: needs rpmem"
+	ktap_finished
+	exit
+fi
+out=${RPMEM_RESULTS:-/tmp/rpmem-results}/bench
+throughput=(raw_randread_4k_j1 raw_randwrite_4k_j1 raw_read_128k_j1 raw_write_128k_j1)
+for fs in xfs ext4; do
+	for w in randread_4k_psync randwrite_4k_psync read_1m_psync write_1m_psync randrw_4k_mmap; do
+		throughput+=("${fs}_dax_$w")
+	done
+done
+throughput+=(faults_xfs_pte faults_xfs_pmd)
+lookups=(0 1 64 512 1000)
+workloads=$((1 + ${#throughput[@]} + 2 + ${#lookups[@]}))
+ktap_plan $((2 + workloads))
+
+mkdir -p "$out"
+if ./bench_run.sh --quick 1 500ms "$out" 2>"$out/progress.log"; then
+	ktap_pass "bench_run.sh --quick runs to the end"
+else
+	ktap_fail "bench_run.sh --quick runs to the end"
+	tail -n 5 "$out/progress.log" | sed 's/^/# /'
+fi
+
+# Every measurement, read with shell builtins (each process costs seconds
+# in a KASAN guest): v[WORKLOAD/DRIVER], and the workloads seen.
+declare -A v=() seen=()
+re='"workload":"([^"]*)","driver":"([^"]*)",.*"value":([0-9.]+)'
+while IFS= read -r line; do
+	[[ $line =~ $re ]] || continue
+	v[${BASH_REMATCH[1]}/${BASH_REMATCH[2]}]=${BASH_REMATCH[3]}
+	seen[${BASH_REMATCH[1]}]=1
+done <"$out/raw.jsonl"
+# pos VALUE: a measured value above zero.
+pos() { [ -n "$1" ] && [ -n "${1//[.0]/}" ]; }
+# verdict DESC CONDITION...
+verdict() {
+	local desc=$1
+	shift
+	if "$@"; then ktap_pass "$desc"; else ktap_fail "$desc"; fi
+}
+
+m=${v[memcpy_guest_ram/-]:-}
+verdict "memcpy reference measured (${m:-none} MiB/s)" pos "$m"
+for w in "${throughput[@]}"; do
+	a=${v[$w/nd_pmem]:-} b=${v[$w/rpmem]:-}
+	verdict "$w measured: nd_pmem ${a:-none}, rpmem ${b:-none}" eval 'pos "$a" && pos "$b"'
+done
+a=${v[recovery_xfs/nd_pmem]:-} b=${v[recovery_xfs/rpmem]:-}
+verdict "recovery on NFIT (xfs): nd_pmem fails (${a:-none}), rpmem repairs (${b:-none} pages/s)" \
+	eval '[ "$a" = 0 ] && pos "$b"'
+a=${v[recovery_ext4/nd_pmem]:-} b=${v[recovery_ext4/rpmem]:-}
+verdict "recovery on e820 (ext4): nd_pmem ${a:-none}, rpmem ${b:-none} pages/s" eval 'pos "$a" && pos "$b"'
+for n in "${lookups[@]}"; do
+	l=${v[lookup_records_$n/rpmem]:-}
+	verdict "lookup with $n records: ${l:-none} ps/call" pos "$l"
+done
+expect_eq "no workload beyond the expected ones" $workloads ${#seen[@]}
+ktap_finished
