@@ -82,18 +82,19 @@ def lookup_growth(summary):
 def svg(summary, title):
     pairs = [e for e in summary if "ratio" in e]
     row, left, width = 22, 230, 420
-    height = 60 + row * len(pairs)
+    height = 74 + row * len(pairs)
     top = max([1.0] + [e["drivers"][d]["max"] / e["drivers"]["nd_pmem"]["median"]
                        for e in pairs for d in ("nd_pmem", "rpmem")])
     scale = width / (top * 1.05)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 60}" height="{height}" '
            'font-family="sans-serif" font-size="11">',
-           f'<text x="10" y="18" font-size="13">{title}: median normalised to nd_pmem, '
-           'whiskers min..max</text>',
-           f'<line x1="{left + scale}" y1="28" x2="{left + scale}" y2="{height - 10}" stroke="#888" '
+           f'<text x="10" y="18" font-size="13">{title}</text>',
+           '<text x="10" y="34">bars: median normalised to nd_pmem (grey: nd_pmem, orange: rpmem); '
+           'whiskers: min..max; right: rpmem / nd_pmem</text>',
+           f'<line x1="{left + scale}" y1="42" x2="{left + scale}" y2="{height - 10}" stroke="#888" '
            'stroke-dasharray="3,3"/>']
     for i, e in enumerate(pairs):
-        y = 34 + i * row
+        y = 48 + i * row
         base = e["drivers"]["nd_pmem"]["median"]
         out.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{e["workload"]}</text>')
         for j, (drv, colour) in enumerate((("nd_pmem", "#999"), ("rpmem", "#c50"))):
