@@ -17,6 +17,7 @@
 #include <linux/set_memory.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
+#include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include "nd.h"
 #include "pmem.h"
@@ -213,44 +214,20 @@ void *rpmem_disk_private(struct gendisk *disk)
 	return disk->private_data;
 }
 
-bool rpmem_bio_preflush(const struct bio *bio)
+/*
+ * Everything submit_bio asks of a bio before its data, in one call: the
+ * kernel's inline tests, evaluated where they are defined.
+ */
+void rpmem_bio_info(const struct bio *bio, struct rpmem_bio_info *info)
 {
-	return bio->bi_opf & REQ_PREFLUSH;
-}
+	struct gendisk *disk = bio->bi_bdev->bd_disk;
 
-bool rpmem_bio_fua(const struct bio *bio)
-{
-	return bio->bi_opf & REQ_FUA;
-}
-
-bool rpmem_bio_is_write(const struct bio *bio)
-{
-	return op_is_write(bio_op(bio));
-}
-
-bool rpmem_bio_has_data(struct bio *bio)
-{
-	return bio_has_data(bio);
-}
-
-bool rpmem_bio_io_stat(struct bio *bio)
-{
-	return blk_queue_io_stat(bio->bi_bdev->bd_disk->queue);
-}
-
-struct bvec_iter rpmem_bio_iter(const struct bio *bio)
-{
-	return bio->bi_iter;
-}
-
-void rpmem_bio_iter_bvec(struct bio *bio, struct bvec_iter iter, struct bio_vec *bv)
-{
-	*bv = bio_iter_iovec(bio, iter);
-}
-
-void rpmem_bio_advance_iter(struct bio *bio, struct bvec_iter *iter, unsigned int bytes)
-{
-	bio_advance_iter_single(bio, iter, bytes);
+	info->private_data = disk->private_data;
+	info->preflush = bio->bi_opf & REQ_PREFLUSH;
+	info->fua = bio->bi_opf & REQ_FUA;
+	info->write = op_is_write(bio_op(bio));
+	info->has_data = bio_has_data((struct bio *)bio);
+	info->io_stat = blk_queue_io_stat(disk->queue);
 }
 
 void rpmem_bio_set_status(struct bio *bio, int err)
@@ -258,29 +235,36 @@ void rpmem_bio_set_status(struct bio *bio, int err)
 	bio->bi_status = errno_to_blk_status(err);
 }
 
-void *rpmem_kmap_local_page(struct page *page)
+/*
+ * One page of a block write: map it, copy to pmem bypassing the cache
+ * (nd_pmem's write_pmem, a page at a time).
+ */
+void rpmem_page_to_pmem(void *pmem, struct page *page, unsigned int off, unsigned int len)
 {
-	return kmap_local_page(page);
-}
+	void *mem = kmap_local_page(page);
 
-void rpmem_kunmap_local(void *addr)
-{
-	kunmap_local(addr);
-}
-
-void rpmem_flush_dcache_page(struct page *page)
-{
 	flush_dcache_page(page);
+	memcpy_flushcache(pmem, mem + off, len);
+	kunmap_local(mem);
+}
+
+/*
+ * One page of a block read with a machine-check-safe copy (nd_pmem's
+ * read_pmem, a page at a time); the bytes not copied.
+ */
+unsigned long rpmem_pmem_to_page(struct page *page, unsigned int off, const void *pmem, unsigned int len)
+{
+	void *mem = kmap_local_page(page);
+	unsigned long rem = copy_mc_to_kernel(mem + off, pmem, len);
+
+	kunmap_local(mem);
+	flush_dcache_page(page);
+	return rem;
 }
 
 struct page *rpmem_zero_page(void)
 {
 	return ZERO_PAGE(0);
-}
-
-void rpmem_memcpy_flushcache(void *dst, const void *src, size_t len)
-{
-	memcpy_flushcache(dst, src, len);
 }
 
 struct kernfs_node *rpmem_badblocks_dirent(struct gendisk *disk)

@@ -118,7 +118,8 @@ impl Drop for GenDisk {
 }
 
 /// One segment of a bio: `len` bytes at `offset` in `page` (the pages of a
-/// segment are contiguous), for data sector `sector`.
+/// segment are contiguous; `offset` is below a page), for data sector
+/// `sector`.
 pub(crate) struct Segment {
     pub(crate) page: *mut sys::page,
     pub(crate) offset: u32,
@@ -130,18 +131,25 @@ pub(crate) struct Segment {
 ///
 /// # Invariants
 ///
-/// `bio` is a valid bio owned by the driver until it is ended.
+/// `bio` is a valid bio owned by the driver until it is ended, submitted to
+/// an added disk; `info` describes it.
 pub(crate) struct Bio {
     bio: *mut sys::bio,
+    info: sys::rpmem_bio_info,
 }
 
 impl Bio {
     /// # Safety
     ///
     /// `bio` must be a bio handed to `submit_bio`, not yet ended.
+    #[inline]
     pub(crate) unsafe fn from_raw(bio: *mut sys::bio) -> Self {
-        // INVARIANT: By the safety requirements.
-        Self { bio }
+        let mut info = sys::rpmem_bio_info::default();
+        // SAFETY: By the safety requirements `bio` is a submitted bio, whose
+        // block device belongs to an added disk; `info` is a valid local.
+        unsafe { sys::rpmem_bio_info(bio, &mut info) };
+        // INVARIANT: By the safety requirements, and `info` was just read.
+        Self { bio, info }
     }
 
     pub(crate) fn as_raw(&self) -> *mut sys::bio {
@@ -150,36 +158,31 @@ impl Bio {
 
     /// The disk's private data (set by [`GenDisk::add`]).
     pub(crate) fn disk_private(&self) -> *mut kernel::ffi::c_void {
-        // SAFETY: By the type invariant `bio` is valid; a submitted bio has a
-        // block device of an added disk.
-        unsafe { sys::rpmem_disk_private((*(*self.bio).bi_bdev).bd_disk) }
+        self.info.private_data
     }
 
+    /// `REQ_PREFLUSH`: flush before the data.
     pub(crate) fn preflush(&self) -> bool {
-        // SAFETY: By the type invariant `bio` is valid.
-        unsafe { sys::rpmem_bio_preflush(self.bio) }
+        self.info.preflush
     }
 
+    /// `REQ_FUA`: the data is durable when the bio completes.
     pub(crate) fn fua(&self) -> bool {
-        // SAFETY: By the type invariant `bio` is valid.
-        unsafe { sys::rpmem_bio_fua(self.bio) }
+        self.info.fua
     }
 
     pub(crate) fn is_write(&self) -> bool {
-        // SAFETY: By the type invariant `bio` is valid.
-        unsafe { sys::rpmem_bio_is_write(self.bio) }
+        self.info.write
     }
 
     pub(crate) fn has_data(&self) -> bool {
-        // SAFETY: By the type invariant `bio` is valid.
-        unsafe { sys::rpmem_bio_has_data(self.bio) }
+        self.info.has_data
     }
 
     /// Starts I/O accounting if the queue wants it; pass the result to
     /// [`Bio::end_io_acct`].
     pub(crate) fn start_io_acct(&self) -> Option<usize> {
-        // SAFETY: By the type invariant `bio` is valid.
-        unsafe { sys::rpmem_bio_io_stat(self.bio) }.then(|| {
+        self.info.io_stat.then(|| {
             // SAFETY: By the type invariant `bio` is valid.
             unsafe { sys::bio_start_io_acct(self.bio) }
         })
@@ -193,23 +196,33 @@ impl Bio {
         }
     }
 
-    /// Calls `f` for every segment in order, stopping at the first error.
+    /// Calls `f` for every segment in order (`bio_for_each_bvec`: one call
+    /// per bvec, which may span pages), stopping at the first error. Only
+    /// for bios with data ([`Bio::has_data`]).
     #[inline]
     pub(crate) fn for_each_segment(&self, mut f: impl FnMut(Segment) -> Result) -> Result {
+        const PAGE_SIZE: u32 = crate::range::PAGE_SIZE as u32;
         // SAFETY: By the type invariant `bio` is valid.
-        let mut iter = unsafe { sys::rpmem_bio_iter(self.bio) };
+        let (vecs, mut iter) = unsafe { ((*self.bio).bi_io_vec, (*self.bio).bi_iter) };
         while iter.bi_size > 0 {
-            let mut bv = sys::bio_vec::default();
-            // SAFETY: `iter` is an iterator of this bio with bytes left.
-            unsafe { sys::rpmem_bio_iter_bvec(self.bio, iter, &mut bv) };
+            // SAFETY: A bio with data has a bvec at `bi_idx` while its
+            // iterator has bytes left.
+            let bv = unsafe { *vecs.add(iter.bi_idx as usize) };
+            let offset = bv.bv_offset + iter.bi_offset;
+            let len = (bv.bv_len - iter.bi_offset).min(iter.bi_size);
             f(Segment {
-                page: bv.bv_page,
-                offset: bv.bv_offset,
-                len: bv.bv_len,
+                // SAFETY: The pages of a bvec are contiguous struct pages
+                // (`nth_page`), and `offset` lies inside the bvec.
+                page: unsafe { bv.bv_page.add((offset / PAGE_SIZE) as usize) },
+                offset: offset % PAGE_SIZE,
+                len,
                 sector: iter.bi_sector,
             })?;
-            // SAFETY: `bv_len` bytes of this bio's iterator were consumed.
-            unsafe { sys::rpmem_bio_advance_iter(self.bio, &mut iter, bv.bv_len) };
+            // `bio_advance_iter_single` by a whole bvec (or the last bytes).
+            iter.bi_sector += u64::from(len >> crate::range::SECTOR_SHIFT);
+            iter.bi_size -= len;
+            iter.bi_idx += 1;
+            iter.bi_offset = 0;
         }
         Ok(())
     }

@@ -25,65 +25,72 @@ pub(crate) fn zero_page() -> *mut sys::page {
     unsafe { sys::rpmem_zero_page() }
 }
 
-/// `flush_dcache_page` (a no-op on x86, kept for the other architectures).
-pub(crate) fn flush_dcache_page(page: *mut sys::page) {
-    // SAFETY: `page` is a page of a bio in flight.
-    unsafe { sys::rpmem_flush_dcache_page(page) };
-}
-
 /// Copies `len` bytes from `src` (pmem) into the pages from `page` at
-/// `offset`, a page at a time with a machine-check-safe copy; `false` if a
-/// machine check (poison) stopped it.
+/// `offset`, a page at a time with a machine-check-safe copy and
+/// `flush_dcache_page`; `false` if a machine check (poison) stopped it.
 ///
 /// # Safety
 ///
-/// `page..` must hold `offset + len` bytes of contiguous pages and `src`
-/// must be readable for `len` bytes.
+/// `page..` must hold `offset + len` bytes of contiguous pages, `offset`
+/// below a page, and `src` must be readable for `len` bytes.
+#[inline]
 pub(crate) unsafe fn copy_mc_to_pages(page: *mut sys::page, offset: u32, src: *const u8, len: u32) -> bool {
-    let (mut page, mut off, mut src, mut len) = (page, offset as usize, src, len as usize);
-    while len > 0 {
-        let chunk = len.min(crate::range::PAGE_SIZE as usize - off);
-        // SAFETY: By the caller `page` is valid; mapped until unmapped below.
-        let mem = unsafe { sys::rpmem_kmap_local_page(page) }.cast::<u8>();
-        // SAFETY: `mem + off` has `chunk` bytes in this page; `src` by caller.
-        let rem = unsafe { sys::copy_mc_to_kernel(mem.add(off).cast(), src.cast(), chunk as u32) };
-        // SAFETY: `mem` is the last local mapping made.
-        unsafe { sys::rpmem_kunmap_local(mem.cast()) };
-        if rem != 0 {
-            return false;
-        }
-        len -= chunk;
-        off = 0;
-        // SAFETY: By the caller the pages are contiguous.
-        page = unsafe { page.add(1) };
-        // SAFETY: By the caller `src` has `len` more bytes.
-        src = unsafe { src.add(chunk) };
-    }
-    true
+    let mut done = true;
+    let copy = |page, off, at: usize, chunk| {
+        // SAFETY: `page` is one of the caller's pages with `chunk` bytes
+        // from `off`; `at + chunk <= len`, so `src + at` is readable.
+        done = unsafe { sys::rpmem_pmem_to_page(page, off, src.add(at).cast(), chunk) } == 0;
+        done
+    };
+    // SAFETY: By the caller.
+    unsafe { for_each_page(page, offset, len, copy) };
+    done
 }
 
 /// Copies `len` bytes from the pages from `page` at `offset` to `dst`
-/// (pmem), bypassing the CPU cache (`memcpy_flushcache`).
+/// (pmem), bypassing the CPU cache (`memcpy_flushcache`), after
+/// `flush_dcache_page`.
 ///
 /// # Safety
 ///
 /// As [`copy_mc_to_pages`], with `dst` writable for `len` bytes.
+#[inline]
 pub(crate) unsafe fn write_pages_flushcache(dst: *mut u8, page: *mut sys::page, offset: u32, len: u32) {
-    let (mut page, mut off, mut dst, mut len) = (page, offset as usize, dst, len as usize);
-    while len > 0 {
-        let chunk = len.min(crate::range::PAGE_SIZE as usize - off);
-        // SAFETY: By the caller `page` is valid; mapped until unmapped below.
-        let mem = unsafe { sys::rpmem_kmap_local_page(page) }.cast::<u8>();
-        // SAFETY: `mem + off` has `chunk` bytes in this page; `dst` by caller.
-        unsafe { sys::rpmem_memcpy_flushcache(dst.cast(), mem.add(off).cast(), chunk) };
-        // SAFETY: `mem` is the last local mapping made.
-        unsafe { sys::rpmem_kunmap_local(mem.cast()) };
-        len -= chunk;
+    let copy = |page, off, at: usize, chunk| {
+        // SAFETY: As in `copy_mc_to_pages`, `dst + at` is writable.
+        unsafe { sys::rpmem_page_to_pmem(dst.add(at).cast(), page, off, chunk) };
+        true
+    };
+    // SAFETY: By the caller.
+    unsafe { for_each_page(page, offset, len, copy) };
+}
+
+/// Calls `f(page, offset in it, bytes before it, bytes in it)` for each page
+/// of `len` bytes of contiguous pages from `page` at `offset`, while `f`
+/// returns `true`.
+///
+/// # Safety
+///
+/// `page..` must hold `offset + len` bytes of contiguous pages.
+#[inline]
+unsafe fn for_each_page(
+    mut page: *mut sys::page,
+    offset: u32,
+    len: u32,
+    mut f: impl FnMut(*mut sys::page, u32, usize, u32) -> bool,
+) {
+    const PAGE_SIZE: u32 = crate::range::PAGE_SIZE as u32;
+    let (mut off, mut at) = (offset, 0u32);
+    while at < len {
+        let chunk = (len - at).min(PAGE_SIZE - off);
+        if !f(page, off, at as usize, chunk) {
+            return;
+        }
+        at += chunk;
         off = 0;
-        // SAFETY: By the caller the pages are contiguous.
-        page = unsafe { page.add(1) };
-        // SAFETY: By the caller `dst` has `len` more bytes.
-        dst = unsafe { dst.add(chunk) };
+        // The pages are contiguous (by the caller); past the last one the
+        // pointer is not used.
+        page = page.wrapping_add(1);
     }
 }
 

@@ -324,9 +324,7 @@ impl Pmem {
         // SAFETY: The segment's pages are the bio's, `len` bytes from
         // `offset`; `src` is inside the mapping (the block layer checks
         // bios against the capacity).
-        let copied = unsafe { mem::copy_mc_to_pages(seg.page, seg.offset, src, seg.len) };
-        mem::flush_dcache_page(seg.page);
-        if copied {
+        if unsafe { mem::copy_mc_to_pages(seg.page, seg.offset, src, seg.len) } {
             Ok(())
         } else {
             Err(EIO)
@@ -343,7 +341,6 @@ impl Pmem {
         if poisoned {
             self.clear_media(sectors.clone())?;
         }
-        mem::flush_dcache_page(seg.page);
         // SAFETY: As in `do_read`, in the other direction.
         unsafe { mem::write_pages_flushcache(self.addr(offset), seg.page, seg.offset, seg.len) };
         if poisoned {
