@@ -9,7 +9,7 @@
 #
 # usage: bench.sh [--quick]
 #   default: the "bench" kernel flavor (no KASAN, lockdep or KFENCE; built
-#            on demand), 3 rounds of 5 s per workload
+#            on demand), 5 rounds of 5 s per workload
 #   --quick: a smoke run on the test kernel, 1 round of 1 s
 set -uo pipefail
 
@@ -17,7 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 . "$here/lib.sh"
 
-flavor=bench rounds=${ROUNDS:-3} secs=${SECONDS_PER_RUN:-5} quick=
+flavor=bench rounds=${ROUNDS:-5} secs=${SECONDS_PER_RUN:-5} quick=
 # The page fault workload touches a 1 GiB file: 2 GiB NVDIMMs.
 nvdimm_size=2G
 if [ "${1:-}" = --quick ]; then
