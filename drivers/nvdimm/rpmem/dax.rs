@@ -50,7 +50,10 @@ impl DaxDevice {
     /// # Safety
     ///
     /// `private` must stay valid for the callbacks until this is dropped.
-    pub(crate) unsafe fn new(private: *mut kernel::ffi::c_void, sync: bool) -> Result<Option<Self>> {
+    pub(crate) unsafe fn new(
+        private: *mut kernel::ffi::c_void,
+        sync: bool,
+    ) -> Result<Option<Self>> {
         // SAFETY: `rpmem_dax_ops` is a static table; the caller vouches for
         // `private`.
         let dax = match from_err_ptr(unsafe { sys::alloc_dax(private, &sys::rpmem_dax_ops) }) {

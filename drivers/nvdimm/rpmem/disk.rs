@@ -2,7 +2,7 @@
 
 //! The bio-based block device `/dev/pmemN` and the bios it is handed.
 
-use crate::{nd::NdDevice, nd::Namespace, sys};
+use crate::{nd::Namespace, nd::NdDevice, sys};
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::{
     error::{from_err_ptr, to_result},
@@ -91,7 +91,11 @@ impl GenDisk {
     ///
     /// `private` must stay valid for `rpmem_submit_bio` until this value is
     /// dropped (which deletes the disk).
-    pub(crate) unsafe fn add(&self, parent: &NdDevice, private: *mut kernel::ffi::c_void) -> Result {
+    pub(crate) unsafe fn add(
+        &self,
+        parent: &NdDevice,
+        private: *mut kernel::ffi::c_void,
+    ) -> Result {
         // SAFETY: By the type invariant `disk` is valid and not added.
         to_result(unsafe { sys::rpmem_add_disk(parent.as_raw(), self.disk, private) })?;
         // INVARIANT: Added.
@@ -200,31 +204,10 @@ impl Bio {
     /// per bvec, which may span pages), stopping at the first error. Only
     /// for bios with data ([`Bio::has_data`]).
     #[inline]
-    pub(crate) fn for_each_segment(&self, mut f: impl FnMut(Segment) -> Result) -> Result {
-        const PAGE_SIZE: u32 = crate::range::PAGE_SIZE as u32;
-        // SAFETY: By the type invariant `bio` is valid.
-        let (vecs, mut iter) = unsafe { ((*self.bio).bi_io_vec, (*self.bio).bi_iter) };
-        while iter.bi_size > 0 {
-            // SAFETY: A bio with data has a bvec at `bi_idx` while its
-            // iterator has bytes left.
-            let bv = unsafe { *vecs.add(iter.bi_idx as usize) };
-            let offset = bv.bv_offset + iter.bi_offset;
-            let len = (bv.bv_len - iter.bi_offset).min(iter.bi_size);
-            f(Segment {
-                // SAFETY: The pages of a bvec are contiguous struct pages
-                // (`nth_page`), and `offset` lies inside the bvec.
-                page: unsafe { bv.bv_page.add((offset / PAGE_SIZE) as usize) },
-                offset: offset % PAGE_SIZE,
-                len,
-                sector: iter.bi_sector,
-            })?;
-            // `bio_advance_iter_single` by a whole bvec (or the last bytes).
-            iter.bi_sector += u64::from(len >> crate::range::SECTOR_SHIFT);
-            iter.bi_size -= len;
-            iter.bi_idx += 1;
-            iter.bi_offset = 0;
-        }
-        Ok(())
+    pub(crate) fn for_each_segment(&self, f: impl FnMut(Segment) -> Result) -> Result {
+        // SAFETY: By the type invariant `bio` is valid; the bvec array of a
+        // bio with data holds what its iterator walks over.
+        unsafe { for_each_bvec((*self.bio).bi_io_vec, (*self.bio).bi_iter, f) }
     }
 
     /// Completes the bio with `status`.
@@ -237,4 +220,41 @@ impl Bio {
         // is consumed, so it is ended once.
         unsafe { sys::bio_endio(self.bio) };
     }
+}
+
+/// Calls `f` for every segment of the bvecs `vecs` from `iter` on, one per
+/// bvec (the kernel's `__bio_for_each_bvec` with
+/// `bio_advance_iter_single`), stopping at the first error.
+///
+/// # Safety
+///
+/// `vecs` must hold the bvecs that `iter` walks over: from `bi_idx` on, for
+/// `bi_size` bytes.
+#[inline]
+pub(crate) unsafe fn for_each_bvec(
+    vecs: *const sys::bio_vec,
+    mut iter: sys::bvec_iter,
+    mut f: impl FnMut(Segment) -> Result,
+) -> Result {
+    const PAGE_SIZE: u32 = crate::range::PAGE_SIZE as u32;
+    while iter.bi_size > 0 {
+        // SAFETY: By the caller there is a bvec at `bi_idx` while the
+        // iterator has bytes left.
+        let bv = unsafe { *vecs.add(iter.bi_idx as usize) };
+        let offset = bv.bv_offset + iter.bi_offset;
+        let len = (bv.bv_len - iter.bi_offset).min(iter.bi_size);
+        f(Segment {
+            // The pages of a bvec are contiguous struct pages (`nth_page`).
+            page: bv.bv_page.wrapping_add((offset / PAGE_SIZE) as usize),
+            offset: offset % PAGE_SIZE,
+            len,
+            sector: iter.bi_sector,
+        })?;
+        // Advanced by the rest of the bvec, or by the last bytes.
+        iter.bi_sector += u64::from(len >> crate::range::SECTOR_SHIFT);
+        iter.bi_size -= len;
+        iter.bi_idx += 1;
+        iter.bi_offset = 0;
+    }
+    Ok(())
 }

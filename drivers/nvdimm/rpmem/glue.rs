@@ -149,7 +149,16 @@ pub(crate) unsafe extern "C" fn rpmem_direct_access(
     };
     // SAFETY: By the caller; `dax_direct_access` writes the untagged
     // address handed out by the device's `direct_access`.
-    unsafe { sys::dax_direct_access(dax, pgoff, nr_pages, dax::raw_access_mode(req.mode()), kaddr, pfn) }
+    unsafe {
+        sys::dax_direct_access(
+            dax,
+            pgoff,
+            nr_pages,
+            dax::raw_access_mode(req.mode()),
+            kaddr,
+            pfn,
+        )
+    }
 }
 
 /// `dax_operations.zero_page_range`.
@@ -204,7 +213,10 @@ pub(crate) unsafe extern "C" fn rpmem_pagemap_memory_failure(
     let Some(pmem) = (unsafe { Pmem::from_pagemap(pgmap) }) else {
         return EOPNOTSUPP.to_errno();
     };
-    from_result(|| pmem.memory_failure(pfn as u64, nr_pages as u64, mf_flags).map(|()| 0))
+    from_result(|| {
+        pmem.memory_failure(pfn as u64, nr_pages as u64, mf_flags)
+            .map(|()| 0)
+    })
 }
 
 /// The DAX device of a disk of rpmem (for `/sys/block/pmemN/dax/write_cache`).
@@ -235,7 +247,10 @@ unsafe fn disk_pmem<'a>(disk: *mut sys::gendisk) -> &'a Pmem {
 ///
 /// Called by sysfs for an added disk of rpmem with a page-sized buffer.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn rpmem_badblocks_show(disk: *mut sys::gendisk, buf: *mut kernel::ffi::c_char) -> isize {
+pub(crate) unsafe extern "C" fn rpmem_badblocks_show(
+    disk: *mut sys::gendisk,
+    buf: *mut kernel::ffi::c_char,
+) -> isize {
     // SAFETY: By the caller.
     unsafe { disk_pmem(disk).badblocks_show(buf) }
 }

@@ -34,16 +34,20 @@ pub(crate) fn zero_page() -> *mut sys::page {
 /// `page..` must hold `offset + len` bytes of contiguous pages, `offset`
 /// below a page, and `src` must be readable for `len` bytes.
 #[inline]
-pub(crate) unsafe fn copy_mc_to_pages(page: *mut sys::page, offset: u32, src: *const u8, len: u32) -> bool {
+pub(crate) unsafe fn copy_mc_to_pages(
+    page: *mut sys::page,
+    offset: u32,
+    src: *const u8,
+    len: u32,
+) -> bool {
     let mut done = true;
     let copy = |page, off, at: usize, chunk| {
-        // SAFETY: `page` is one of the caller's pages with `chunk` bytes
+        // SAFETY: By the caller, `page` (one of `page..`) has `chunk` bytes
         // from `off`; `at + chunk <= len`, so `src + at` is readable.
         done = unsafe { sys::rpmem_pmem_to_page(page, off, src.add(at).cast(), chunk) } == 0;
         done
     };
-    // SAFETY: By the caller.
-    unsafe { for_each_page(page, offset, len, copy) };
+    for_each_page(page, offset, len, copy);
     done
 }
 
@@ -55,25 +59,25 @@ pub(crate) unsafe fn copy_mc_to_pages(page: *mut sys::page, offset: u32, src: *c
 ///
 /// As [`copy_mc_to_pages`], with `dst` writable for `len` bytes.
 #[inline]
-pub(crate) unsafe fn write_pages_flushcache(dst: *mut u8, page: *mut sys::page, offset: u32, len: u32) {
+pub(crate) unsafe fn write_pages_flushcache(
+    dst: *mut u8,
+    page: *mut sys::page,
+    offset: u32,
+    len: u32,
+) {
     let copy = |page, off, at: usize, chunk| {
         // SAFETY: As in `copy_mc_to_pages`, `dst + at` is writable.
         unsafe { sys::rpmem_page_to_pmem(dst.add(at).cast(), page, off, chunk) };
         true
     };
-    // SAFETY: By the caller.
-    unsafe { for_each_page(page, offset, len, copy) };
+    for_each_page(page, offset, len, copy);
 }
 
 /// Calls `f(page, offset in it, bytes before it, bytes in it)` for each page
-/// of `len` bytes of contiguous pages from `page` at `offset`, while `f`
-/// returns `true`.
-///
-/// # Safety
-///
-/// `page..` must hold `offset + len` bytes of contiguous pages.
+/// of `len` bytes of contiguous pages from `page` at `offset` (below a
+/// page), while `f` returns `true`. Only computes the pages; `f` uses them.
 #[inline]
-unsafe fn for_each_page(
+fn for_each_page(
     mut page: *mut sys::page,
     offset: u32,
     len: u32,
@@ -88,8 +92,7 @@ unsafe fn for_each_page(
         }
         at += chunk;
         off = 0;
-        // The pages are contiguous (by the caller); past the last one the
-        // pointer is not used.
+        // Past the last page the pointer is not used.
         page = page.wrapping_add(1);
     }
 }
@@ -99,7 +102,11 @@ unsafe fn for_each_page(
 /// # Safety
 ///
 /// `dst` must be writable for `bytes` bytes and `iter` a valid iterator.
-pub(crate) unsafe fn copy_from_iter_flushcache(dst: *mut u8, bytes: usize, iter: *mut sys::iov_iter) -> usize {
+pub(crate) unsafe fn copy_from_iter_flushcache(
+    dst: *mut u8,
+    bytes: usize,
+    iter: *mut sys::iov_iter,
+) -> usize {
     // SAFETY: By the caller.
     unsafe { sys::_copy_from_iter_flushcache(dst.cast(), bytes, iter) }
 }

@@ -355,7 +355,10 @@ impl Region {
                     .byte_sub(core::mem::offset_of!(sys::badrange_entry, list))
                     .cast::<sys::badrange_entry>();
                 let start = (*entry).start.max(range.start);
-                let end = (*entry).start.saturating_add((*entry).length).min(range.end);
+                let end = (*entry)
+                    .start
+                    .saturating_add((*entry).length)
+                    .min(range.end);
                 if start < end && out.push(start..end, GFP_ATOMIC).is_err() {
                     status = Err(ENOMEM);
                     break;

@@ -13,7 +13,7 @@ use crate::{
     nd::{Flushed, NdDevice, Region},
     parse::ClearPolicy,
     poison::{self, Poison},
-    range::{self, Layout, PAGE_SHIFT, PAGE_SIZE, SECTOR_SHIFT, SECTORS_PER_PAGE},
+    range::{self, Layout, PAGE_SHIFT, PAGE_SIZE, SECTORS_PER_PAGE, SECTOR_SHIFT},
     sys,
 };
 use core::ops::Range;
@@ -133,7 +133,12 @@ impl Pmem {
         };
 
         if let Err(e) = dev.request_mem_region(&res, &ns) {
-            dev_warn!(dev.device(), "could not reserve region {:#x}-{:#x}\n", res.start, res.end - 1);
+            dev_warn!(
+                dev.device(),
+                "could not reserve region {:#x}-{:#x}\n",
+                res.start,
+                res.end - 1
+            );
             return Err(e);
         }
 
@@ -315,8 +320,13 @@ impl Pmem {
         bio.end(status);
     }
 
+    #[inline]
     fn do_read(&self, seg: &Segment) -> Result {
-        if self.poison.check(range::sector_span(seg.sector, seg.len.into())).is_some() {
+        if self
+            .poison
+            .check(range::sector_span(seg.sector, seg.len.into()))
+            .is_some()
+        {
             poison::count(&self.poison.counters.hits);
             return Err(EIO);
         }
@@ -334,6 +344,7 @@ impl Pmem {
     /// A block write (also `zero_page_range`). Over poison: the media is
     /// cleared first, the data written, and only then the records dropped,
     /// so that no reader sees the sectors as good before the data is in.
+    #[inline]
     fn do_write(&self, seg: &Segment) -> Result {
         let offset = self.layout.offset_of(seg.sector);
         let sectors = range::sector_span(seg.sector, seg.len.into());
@@ -421,7 +432,12 @@ impl Pmem {
     /// Recovery hands out the range up to the first poisoned page, at least
     /// one page. Without poison: the whole request, or everything to the end
     /// of the device while the poison list is empty (as nd_pmem).
-    pub(crate) fn direct_access(&self, pgoff: u64, nr_pages: u64, req: TaggedKaddr) -> Result<Access> {
+    pub(crate) fn direct_access(
+        &self,
+        pgoff: u64,
+        nr_pages: u64,
+        req: TaggedKaddr,
+    ) -> Result<Access> {
         let offset = self.layout.page_offset(pgoff);
         let kaddr = req.with_addr(self.addr(offset) as usize).ok_or(EINVAL)?;
         let pfn = (self.layout.phys_addr + offset) >> PAGE_SHIFT;
@@ -431,13 +447,15 @@ impl Pmem {
             let span = range::page_span(pgoff, nr_pages);
             match (self.poison.check(span.clone()), req.mode()) {
                 (None, _) => nr_pages,
-                (Some(bad), AccessMode::Failfast) => match range::clean_pages(span.start, bad.start) {
-                    0 => {
-                        poison::count(&self.poison.counters.hits);
-                        return Err(EHWPOISON);
+                (Some(bad), AccessMode::Failfast) => {
+                    match range::clean_pages(span.start, bad.start) {
+                        0 => {
+                            poison::count(&self.poison.counters.hits);
+                            return Err(EHWPOISON);
+                        }
+                        clean => clean,
                     }
-                    clean => clean,
-                },
+                }
                 (Some(bad), AccessMode::Recovery) => range::recovery_pages(span.start, bad.start),
             }
         };
@@ -594,8 +612,10 @@ impl Pmem {
     /// a software clear, forgotten on the bus too.
     pub(crate) fn forget_poison(&self, sectors: Range<u64>) -> Result {
         let offset = self.layout.offset_of(sectors.start);
-        let len = u32::try_from((sectors.end - sectors.start) << SECTOR_SHIFT).map_err(|_| EINVAL)?;
-        self.region.forget_poison(self.layout.phys_addr + offset, len);
+        let len =
+            u32::try_from((sectors.end - sectors.start) << SECTOR_SHIFT).map_err(|_| EINVAL)?;
+        self.region
+            .forget_poison(self.layout.phys_addr + offset, len);
         if !self.poison.clear(sectors.clone()) {
             return Err(ENOMEM);
         }

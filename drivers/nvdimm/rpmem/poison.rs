@@ -109,9 +109,19 @@ impl Poison {
         self.bb.is_empty() && self.overflow_len.load(Relaxed) == 0
     }
 
-    /// The first record (whole) that overlaps `sectors`, if any.
-    #[inline]
+    /// The first record (whole) that overlaps `sectors`, if any. Inlined
+    /// up to the emptiness test (two loads, nd_pmem's `bb->count` test);
+    /// the search is not.
+    #[inline(always)]
     pub(crate) fn check(&self, sectors: Range<u64>) -> Option<Range<u64>> {
+        if self.is_empty() {
+            return None;
+        }
+        self.search(sectors)
+    }
+
+    #[inline(never)]
+    fn search(&self, sectors: Range<u64>) -> Option<Range<u64>> {
         let found = self.bb.check(sectors.clone());
         if self.overflow_len.load(Relaxed) == 0 {
             return found;
