@@ -36,12 +36,15 @@ exec 3>/dev/ttyS1
 export RPMEM_RESULTS=$rpmem_results
 
 # The guest kernel's modules live next to its build (kernel.sh installs them
-# there): modprobe, for the tests and for the kernel's own requests, looks
-# there through a wrapper.
+# there; a share of their own, as above, for a cache in /tmp): modprobe, for
+# the tests and for the kernel's own requests, looks there through a wrapper.
+modroot=$(cat "$rpmem_results/vm/modroot")
+mkdir -p "$modroot"
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=loose,ro rpmem_mods "$modroot"
 mkdir -p /tmp/bin
 cat >/tmp/bin/modprobe <<EOS
 #!/bin/sh
-exec /sbin/modprobe -d "$(cat "$rpmem_results/vm/modroot")" "\$@"
+exec /sbin/modprobe -d "$modroot" "\$@"
 EOS
 chmod +x /tmp/bin/modprobe
 echo /tmp/bin/modprobe >/proc/sys/kernel/modprobe

@@ -72,6 +72,7 @@ qemu=(qemu-system-x86_64 -nodefaults -accel "$accel" -machine pc,nvdimm=on
 	-virtfs local,path=/,mount_tag=rpmemroot,security_model=none,readonly=on,multidevs=remap
 	-virtfs "local,path=$src,mount_tag=rpmem_src,security_model=none,readonly=on,multidevs=remap"
 	-virtfs "local,path=$results,mount_tag=rpmem_results,security_model=none,multidevs=remap"
+	-virtfs "local,path=$kbuild/modroot,mount_tag=rpmem_mods,security_model=none,readonly=on,multidevs=remap"
 	-display none -no-reboot -monitor "unix:$scratch/monitor.sock,server,nowait"
 	-serial "file:$console" -serial "file:$progress"
 	${RPMEM_QEMU_OPTS:-})
