@@ -10,11 +10,14 @@
 //!   bus), same syntax.
 //! - `list` (read): every record, including those beyond the 512 that
 //!   `/sys/block/pmemN/badblocks` can hold, merged: `SECTOR COUNT` lines.
-//! - `counters` (read): `name value` lines.
+//! - `counters` (read): `name value` lines: `poison_hits`, `recoveries`,
+//!   `firmware_clears`, `software_clears`, `overflowed` (records the
+//!   kernel's list refused) and `table_extents` (extents in the lookup
+//!   table, 0 while the kernel's list holds every record).
 //! - `lookup_bench` (write `CALLS`, then read): times CALLS failfast
-//!   one-page `direct_access` lookups over the first half of the device
-//!   (place poison in the second half to measure the lookup alone) and
-//!   reports `records R calls N total_ns T`.
+//!   one-page `direct_access` lookups of even pages all over the device
+//!   (poison on odd pages between them makes every lookup a full search
+//!   that finds nothing) and reports `records R calls N total_ns T`.
 //!
 //! Malformed, overflowing or out-of-range input fails with `EINVAL` and
 //! changes nothing.
@@ -154,5 +157,5 @@ fn counters(dev: &DevRef, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(f, "firmware_clears {}", c.firmware_clears.load(Relaxed))?;
     writeln!(f, "software_clears {}", c.software_clears.load(Relaxed))?;
     writeln!(f, "overflowed {}", c.overflowed.load(Relaxed))?;
-    writeln!(f, "overflow_extents {}", poison.overflow_len())
+    writeln!(f, "table_extents {}", poison.table_len())
 }

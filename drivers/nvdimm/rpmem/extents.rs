@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Sector-range arithmetic of the poison store: the overflow list (sorted,
-//! disjoint, non-adjacent extents kept when the kernel's `struct badblocks`
+//! Sector-range arithmetic of the poison store: its lookup table (sorted,
+//! disjoint, non-adjacent extents, used once the kernel's `struct badblocks`
 //! is full), the decoding of `struct badblocks` entries, and the coverage
 //! rule of sub-page recovery writes. Pure code: the host crate tests it with
 //! `cargo test` against a bitmap model.

@@ -601,7 +601,7 @@ impl Pmem {
         if self.poison.add(sectors)? {
             dev_warn!(
                 self.dev.device(),
-                "poison list full: keeping further records in the overflow list (debugfs 'list')\n"
+                "poison list full: keeping every record in a lookup table of rpmem's own (debugfs 'list')\n"
             );
         }
         self.notify_badblocks();
@@ -629,17 +629,17 @@ impl Pmem {
         &self.poison
     }
 
-    /// Times `calls` failfast one-page `direct_access` lookups at pages
-    /// spread over the first half of the device (debugfs `lookup_bench`).
+    /// Times `calls` failfast one-page `direct_access` lookups at even pages
+    /// spread over the device (debugfs `lookup_bench`).
     pub(crate) fn lookup_bench(&self, calls: u64) -> Result {
         let half = (self.layout.capacity() >> PAGE_SHIFT) / 2;
         if half == 0 {
             return Err(EINVAL);
         }
-        let records = (self.poison.badblocks().count() + self.poison.overflow_len()) as u64;
+        let records = self.poison.records()?.len() as u64;
         let start = Instant::<Monotonic>::now();
         for i in 0..calls {
-            let pgoff = i.wrapping_mul(0x9e37_79b9) % half;
+            let pgoff = 2 * (i.wrapping_mul(0x9e37_79b9) % half);
             let req = TaggedKaddr::request(AccessMode::Failfast);
             core::hint::black_box(self.direct_access(pgoff, 1, req).map(|a| a.pages).ok());
         }

@@ -1,28 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The poison store of a device: the kernel's `struct badblocks` (what the
-//! nvdimm bus fills and `/sys/block/pmemN/badblocks` shows) plus an
-//! overflow list for the records it cannot hold, and the device's poison
-//! counters.
+//! The poison store of a device: the kernel's `struct badblocks` (what
+//! `/sys/block/pmemN/badblocks` shows), a lookup table for when it is full,
+//! and the device's poison counters.
 //!
-//! `struct badblocks` holds 512 ranges. A record it refuses goes to the
-//! overflow list instead, because a lost record means real hardware would
-//! consume the poison. Lookups read the overflow list only while it is not
-//! empty; in the common case a lookup is the same seqlock read (or single
-//! load) as nd_pmem's `is_bad_pmem`.
+//! `struct badblocks` holds 512 ranges. While it holds every record, lookups
+//! search it, as nd_pmem's `is_bad_pmem` does: a single load when it is
+//! empty, else a seqlock read and a binary search. The first record it
+//! refuses (a lost record means real hardware would consume the poison)
+//! starts the lookup table: every record, merged and sorted, in an
+//! [`RcuExtents`] that lookups search alone, lock-free and in O(log n), until
+//! `struct badblocks` holds every record again. `struct badblocks` keeps what it can hold, for sysfs.
+//! Every change takes the table's writer lock, so the two never disagree.
 
 use crate::{
     badblocks::BadBlocks,
-    extents::{self, Extent, Splice},
+    extents::{self, Extent},
     parse::ClearPolicy,
+    rcu_extents::RcuExtents,
 };
 use core::ops::Range;
 use kernel::{
     prelude::*,
-    sync::{
-        atomic::{Atomic, Relaxed},
-        new_spinlock, SpinLock,
-    },
+    sync::atomic::{Atomic, Relaxed},
 };
 
 /// The clearing policy of every device (module parameter `clear_poison`).
@@ -49,7 +49,7 @@ pub(crate) struct Counters {
     pub(crate) firmware_clears: Atomic<u64>,
     /// Repairs that cleared in software (the record only).
     pub(crate) software_clears: Atomic<u64>,
-    /// Records ever put on the overflow list.
+    /// Records `struct badblocks` refused (kept in the lookup table).
     pub(crate) overflowed: Atomic<u64>,
 }
 
@@ -71,17 +71,20 @@ pub(crate) fn count(counter: &Atomic<u64>) {
 }
 
 /// A device's poison records.
+///
+/// # Invariants
+///
+/// While `table` is not empty it holds every record and `bb` a subset of
+/// them; while it is empty `bb` holds every record. Changes hold the writer
+/// of `table`.
 #[pin_data]
 pub(crate) struct Poison {
     #[pin]
     bb: BadBlocks,
-    /// Records `bb` had no room for: sorted, disjoint extents.
+    /// Every record, once `bb` has refused one.
     #[pin]
-    overflow: SpinLock<KVec<Extent>>,
-    /// Length of `overflow`, read without its lock: while it is 0 lookups
-    /// never take the lock.
-    overflow_len: Atomic<usize>,
-    /// Whether the overflow warning was printed.
+    table: RcuExtents,
+    /// Whether the "list full" warning was printed.
     warned: Atomic<bool>,
     pub(crate) counters: Counters,
 }
@@ -91,14 +94,13 @@ impl Poison {
     pub(crate) fn new() -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             bb <- BadBlocks::new(),
-            overflow <- new_spinlock!(KVec::new(), "rpmem_poison_overflow"),
-            overflow_len: Atomic::new(0),
+            table <- RcuExtents::new(),
             warned: Atomic::new(false),
             counters: Counters::new(),
         })
     }
 
-    /// The kernel structure, for the bus (scrub results) and sysfs.
+    /// The kernel structure, for sysfs.
     pub(crate) fn badblocks(&self) -> &BadBlocks {
         &self.bb
     }
@@ -106,7 +108,7 @@ impl Poison {
     /// Whether there are no records at all: two loads.
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
-        self.bb.is_empty() && self.overflow_len.load(Relaxed) == 0
+        self.bb.is_empty() && self.table.is_empty()
     }
 
     /// The first record (whole) that overlaps `sectors`, if any. Inlined
@@ -122,15 +124,10 @@ impl Poison {
 
     #[inline(never)]
     fn search(&self, sectors: Range<u64>) -> Option<Range<u64>> {
-        let found = self.bb.check(sectors.clone());
-        if self.overflow_len.load(Relaxed) == 0 {
-            return found;
+        if self.table.is_empty() {
+            return self.bb.check(sectors);
         }
-        let extra = extents::first_overlap(&self.overflow.lock(), &sectors);
-        match (found, extra) {
-            (Some(a), Some(b)) => Some(if b.start < a.start { b } else { a }),
-            (a, b) => a.or(b),
-        }
+        self.table.read(|all| extents::first_overlap(all, &sectors))
     }
 
     /// Whether every record inside `span` lies inside `write`.
@@ -149,22 +146,31 @@ impl Poison {
         true
     }
 
-    /// Records `sectors` as poisoned. Fails only when neither the kernel's
-    /// list nor the overflow list can take them (out of memory). Returns
-    /// `true` the first time a record goes to the overflow list, for the
+    /// Records `sectors` as poisoned. Fails only when `struct badblocks` is
+    /// full and the lookup table cannot take them (out of memory). Returns
+    /// `true` the first time `struct badblocks` refuses a record, for the
     /// caller's one warning.
     pub(crate) fn add(&self, sectors: Range<u64>) -> Result<bool> {
         if sectors.is_empty() {
             return Err(EINVAL);
         }
-        if self.bb.add(sectors.clone()).is_ok() {
+        let mut table = self.table.writer();
+        let refused = if table.entries().is_empty() {
+            let refused = self.bb.add(sectors.clone()).is_err();
+            if refused {
+                // INVARIANT: From here on the table holds every record.
+                let mut all = self.bb_records()?;
+                Self::insert(&mut all, &sectors)?;
+                table.replace(&all)?;
+            }
+            refused
+        } else {
+            // The table first: lookups search only it.
+            table.edit(|all| extents::plan_insert(all, &sectors))?;
+            self.bb.add(sectors).is_err()
+        };
+        if !refused {
             return Ok(false);
-        }
-        {
-            let mut list = self.overflow.lock();
-            let edit = extents::plan_insert(&list, &sectors);
-            Self::apply(&mut list, edit)?;
-            self.overflow_len.store(list.len(), Relaxed);
         }
         count(&self.counters.overflowed);
         Ok(!self.warned.xchg(true, Relaxed))
@@ -173,20 +179,35 @@ impl Poison {
     /// Drops the records of `sectors`; `false` when a record could not be
     /// dropped (it stays, and so does the refusal to read it).
     pub(crate) fn clear(&self, sectors: Range<u64>) -> bool {
-        let mut ok = self.bb.clear(sectors.clone());
-        if self.overflow_len.load(Relaxed) != 0 {
-            let mut list = self.overflow.lock();
-            let edit = extents::plan_remove(&list, &sectors);
-            ok &= Self::apply(&mut list, edit).is_ok();
-            self.overflow_len.store(list.len(), Relaxed);
+        let mut table = self.table.writer();
+        // `struct badblocks` first: when it cannot split an entry (it is
+        // full) the table keeps the record too.
+        if !self.bb.clear(sectors.clone()) {
+            return false;
         }
-        ok
+        if table.entries().is_empty() {
+            return true;
+        }
+        if table
+            .edit(|all| extents::plan_remove(all, &sectors))
+            .is_err()
+        {
+            return false;
+        }
+        // Back to `struct badblocks` alone once it holds every record again.
+        if table.entries().len() <= self.bb.count()
+            && self.bb_records().is_ok_and(|bb| bb[..] == *table.entries())
+        {
+            table.clear();
+        }
+        true
     }
 
-    /// Applies `edit` to `list`; on failure (no memory for the entries it
-    /// adds) `list` is unchanged.
-    fn apply(list: &mut KVec<Extent>, edit: Splice) -> Result {
-        list.reserve(edit.added(), GFP_ATOMIC)?;
+    /// Adds `r` to `list` (sorted, disjoint, non-adjacent); on failure (no
+    /// memory) `list` is unchanged.
+    fn insert(list: &mut KVec<Extent>, r: &Range<u64>) -> Result {
+        let edit = extents::plan_insert(list, r);
+        list.reserve(edit.added(), GFP_KERNEL)?;
         for _ in edit.at.clone() {
             let _ = list.remove(edit.at.start);
         }
@@ -197,24 +218,29 @@ impl Poison {
         Ok(())
     }
 
-    /// Number of extents on the overflow list.
-    pub(crate) fn overflow_len(&self) -> usize {
-        self.overflow_len.load(Relaxed)
+    /// The records of `struct badblocks`, merged (its entries may touch).
+    fn bb_records(&self) -> Result<KVec<Extent>> {
+        let mut all = KVec::new();
+        for (start, end) in self.bb.entries()? {
+            Self::insert(&mut all, &(start..end))?;
+        }
+        Ok(all)
+    }
+
+    /// Number of extents in the lookup table (0 while `struct badblocks`
+    /// holds every record).
+    pub(crate) fn table_len(&self) -> usize {
+        self.table.read(|all| all.len())
     }
 
     /// Every record, merged and sorted.
     pub(crate) fn records(&self) -> Result<KVec<Extent>> {
-        let mut all = self.bb.entries()?;
-        let extra = {
-            let list = self.overflow.lock();
-            let mut copy = KVec::with_capacity(list.len(), GFP_ATOMIC)?;
-            copy.extend_from_slice(&list, GFP_ATOMIC)?;
-            copy
-        };
-        for (start, end) in extra {
-            let edit = extents::plan_insert(&all, &(start..end));
-            Self::apply(&mut all, edit)?;
+        let table = self.table.writer();
+        if table.entries().is_empty() {
+            return self.bb_records();
         }
+        let mut all = KVec::new();
+        all.extend_from_slice(table.entries(), GFP_KERNEL)?;
         Ok(all)
     }
 }

@@ -5,10 +5,10 @@
 //!
 //! Layers: `sys` (generated bindings and the C glue) is the raw interface;
 //! `badblocks`, `nd`, `disk`, `dax`, `pagemap` and `mem` wrap it in safe
-//! types; `pmem` is the driver logic, `poison` its poison store and
-//! `debugfs` its debug files; `glue` holds the entry points the C tables
-//! call; `range`, `extents`, `kaddr` and `parse` are pure logic, tested on
-//! the host too.
+//! types; `pmem` is the driver logic, `poison` its poison store (with
+//! `rcu_extents`, its lock-free lookup table) and `debugfs` its debug files;
+//! `glue` holds the entry points the C tables call; `range`, `extents`,
+//! `kaddr` and `parse` are pure logic, tested on the host too.
 
 use kernel::{error::to_result, prelude::*};
 
@@ -32,6 +32,7 @@ mod pmem;
 mod poison;
 #[allow(unreachable_pub)]
 mod range;
+mod rcu_extents;
 mod sys;
 #[cfg(CONFIG_KUNIT)]
 mod tests;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! KUnit suites of rpmem: the poison list wrapper against the kernel's
-//! real `struct badblocks`, the poison store with its overflow list, the
+//! real `struct badblocks`, the poison store with its lookup table, the
 //! range arithmetic in the kernel build, the kaddr flag convention and the
 //! block path's walk over a bio's bvecs.
 
@@ -89,7 +89,7 @@ mod poison {
         for i in 0..600u64 {
             assert_eq!(p.add(i * 16..i * 16 + 1)?, i == 512);
         }
-        assert_eq!(p.overflow_len(), 88);
+        assert_eq!(p.table_len(), 600);
         for i in 0..600u64 {
             assert_eq!(p.check(i * 16..i * 16 + 8), Some(i * 16..i * 16 + 1));
             assert_eq!(p.check(i * 16 + 1..i * 16 + 16), None);
@@ -101,12 +101,61 @@ mod poison {
     }
 
     #[test]
+    fn table_appends_inserts_and_splits() -> Result {
+        let p = store()?;
+        for i in 0..512u64 {
+            p.add(i * 16..i * 16 + 1)?;
+        }
+        // In order: appends, through two table growths.
+        let base = 1 << 20;
+        for i in 0..40u64 {
+            p.add(base + i * 16..base + i * 16 + 1)?;
+        }
+        assert_eq!(p.table_len(), 552);
+        // Out of order: a new table each.
+        p.add(base + 8..base + 9)?;
+        p.add(base + 1..base + 8)?;
+        assert_eq!(p.check(base..base + 16), Some(base..base + 9));
+        assert!(p.clear(base + 5 * 16..base + 5 * 16 + 1));
+        assert_eq!(p.check(base + 65..base + 100), Some(base + 96..base + 97));
+        // A range split by a clear in its middle.
+        p.add(2 * base..2 * base + 100)?;
+        assert!(p.clear(2 * base + 40..2 * base + 50));
+        assert_eq!(
+            p.check(2 * base + 30..2 * base + 60),
+            Some(2 * base..2 * base + 40)
+        );
+        assert_eq!(
+            p.check(2 * base + 40..2 * base + 60),
+            Some(2 * base + 50..2 * base + 100)
+        );
+        assert_eq!(p.table_len(), 553);
+        let all = p.records()?;
+        assert_eq!(all.len(), 512 + 41);
+        assert_eq!(
+            (all[512], all[513]),
+            ((base, base + 9), (base + 16, base + 17))
+        );
+        assert_eq!(
+            all[512 + 39..],
+            [(2 * base, 2 * base + 40), (2 * base + 50, 2 * base + 100)]
+        );
+        // The kernel's list holds every record again, the table is gone.
+        assert!(p.clear(base..3 * base));
+        assert_eq!(p.table_len(), 0);
+        assert_eq!(p.records()?.len(), 512);
+        assert_eq!(p.check(base..3 * base), None);
+        assert_eq!(p.check(16..32), Some(16..17));
+        Ok(())
+    }
+
+    #[test]
     fn first_record_wins_across_both_lists() -> Result {
         let p = store()?;
         for i in 0..512u64 {
             p.add(1000 + i * 4..1000 + i * 4 + 1)?;
         }
-        // Full: these go to the overflow list, before and after the rest.
+        // Full: these start the lookup table, before and after the rest.
         p.add(10..12)?;
         p.add(5000..5008)?;
         assert_eq!(p.check(0..2000), Some(10..12));

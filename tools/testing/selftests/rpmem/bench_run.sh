@@ -35,7 +35,7 @@ if [ $quick = 1 ]; then
 else
 	# A 1 GiB file for the fault workloads: the NVDIMMs must be 2 GiB.
 	raw_size=512M fs_size=128M fault_bytes=$((1 << 30)) recover_pages=256 memcpy_bytes=$((256 << 20))
-	jobs_list="1 2" ramp=1 lookup_calls=200000 lookups="0 1 64 512 10000"
+	jobs_list="1 2" ramp=1 lookup_calls=2000000 lookups="0 1 64 512 10000"
 fi
 
 # record WORKLOAD DRIVER ROUND VALUE UNIT
@@ -143,17 +143,18 @@ for round in $(seq "$rounds"); do
 	done
 done
 
-# direct_access + poison lookup cost against the number of records (rpmem),
-# the records in the second half of the raw namespace, the lookups in the
-# first (debugfs lookup_bench).
+# direct_access + poison lookup cost against the number of records (rpmem,
+# debugfs lookup_bench): the lookups go to even pages all over the raw
+# namespace, the records to odd pages spread evenly between them, so that
+# every lookup searches the whole list and finds nothing.
 use rpmem
 b=$(blockdev_of "$ns_raw")
 d=/sys/kernel/debug/rpmem/$b
 size=$(</sys/block/$b/size)
-half=$((size / 2))
+pairs=$((size / 16))
 for n in $lookups; do
 	echo "0 $size" >$d/clear
-	for ((i = 0; i < n; i++)); do echo "sectors $((half + i * 16)) 1"; done |
+	for ((i = 0; i < n; i++)); do echo "sectors $(((i * pairs / n * 2 + 1) * 8)) 1"; done |
 		./rpmem_io lines $d/inject >/dev/null || { say "injecting $n records failed"; exit 1; }
 	for round in $(seq "$rounds"); do
 		echo $lookup_calls >$d/lookup_bench

@@ -46,7 +46,7 @@ dax_mount() {
 }
 check "ext4 -o dax mounted, written, unmounted" dax_mount
 
-# The poison store's allocations: the overflow list (600 ranges, 88 beyond
+# The poison store's allocations: the lookup table (600 ranges, 88 beyond
 # the kernel's 512), its listing, clearing, and a device unbound with
 # records left.
 poison_store() {

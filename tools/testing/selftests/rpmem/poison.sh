@@ -46,14 +46,16 @@ dbg=/sys/kernel/debug/rpmem/$b
 for ((i = 0; i < 600; i++)); do echo "sectors $((i * 16)) 1"; done | ./rpmem_io lines $dbg/inject
 expect_eq "$b: 600 ranges listed in debugfs" 600 "$(wc -l <$dbg/list)"
 expect_eq "$b: first and last records" "0 1|9584 1" "$(head -1 $dbg/list)|$(tail -1 $dbg/list)"
-expect_eq "$b: 88 kept beyond the kernel's 512" "overflowed 88|overflow_extents 88" \
-	"$(grep '^overflowed ' $dbg/counters)|$(grep '^overflow_extents ' $dbg/counters)"
+expect_eq "$b: 88 refused by the kernel's list, all 600 in the lookup table" \
+	"overflowed 88|table_extents 600|512" \
+	"$(grep '^overflowed ' $dbg/counters)|$(grep '^table_extents ' $dbg/counters)|$(wc -l </sys/block/$b/badblocks)"
 expect_eq "$b: overflow warned once in dmesg" 1 "$(dmesg | grep -c 'poison list full')"
 expect_eq "$b: every poisoned sector fails with EIO" "eio 600 ok 0 other 0" "$(./rpmem_io scan /dev/$b 0 16 600)"
 expect_eq "$b: every neighbour reads" "eio 0 ok 600 other 0" "$(./rpmem_io scan /dev/$b 8 16 600)"
 expect_eq "$b: one block write over all 600 repairs them" "done 4915200" \
 	"$(./rpmem_io write /dev/$b 0 $((600 * 16 * 512)) 8 direct)"
-expect_eq "$b: no record left (debugfs, sysfs)" "0|" "$(wc -l <$dbg/list)|$(</sys/block/$b/badblocks)"
+expect_eq "$b: no record left (debugfs, sysfs, lookup table)" "0||table_extents 0" \
+	"$(wc -l <$dbg/list)|$(</sys/block/$b/badblocks)|$(grep '^table_extents ' $dbg/counters)"
 expect_eq "$b: the data written reads back" "done 4915200" "$(./rpmem_io check /dev/$b 0 $((600 * 16 * 512)) 8 direct)"
 
 # --- DAX file systems -------------------------------------------------------
@@ -199,7 +201,7 @@ expect_eq "NFIT xfs: only the new record after revalidation" "$s 8" "$(</sys/blo
 ./rpmem_io write "$f" 0 4096 1 >/dev/null
 
 # Scrub results past the kernel list's 512 ranges are kept too: with the
-# list full, a machine check's page lands in the overflow list.
+# list full, a machine check's page lands in the lookup table.
 dbg=/sys/kernel/debug/rpmem/$b_xfs
 cap=$(</sys/block/$b_xfs/size)
 for ((i = 1; i <= 512; i++)); do echo "sectors $((cap - i * 16)) 1"; done | ./rpmem_io lines $dbg/inject >/dev/null
