@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """Summarise a benchmark run (bench_run.sh's raw.jsonl): per workload and
-driver the median, min and max, and the ratio rpmem / nd_pmem of the
-medians; written as results.json, results.md (printed too) and chart.svg
-(one bar pair per workload, normalised to nd_pmem's median, with the
-min..max spread as whiskers).
+driver the median, min and max, and the ratio rpmem / nd_pmem: the median
+of the rounds' ratios (each round measures both drivers back to back, so
+its ratio is free of the host's slow drift), with their min..max; written
+as results.json, results.md (printed too) and chart.svg (one bar pair per
+workload, normalised to nd_pmem's median, with the min..max spread as
+whiskers).
 
 usage: bench-report.py RESULTS_DIR [TITLE]
 """
@@ -20,8 +22,9 @@ HIGHER_IS_BETTER = {"MiB/s": True, "pages/s": True, "ps/call": False}
 def summarise(rows):
     work = {}
     for r in rows:
-        w = work.setdefault(r["workload"], {"unit": r["unit"], "drivers": {}})
+        w = work.setdefault(r["workload"], {"unit": r["unit"], "drivers": {}, "rounds": {}})
         w["drivers"].setdefault(r["driver"], []).append(r["value"])
+        w["rounds"].setdefault(r["round"], {})[r["driver"]] = r["value"]
     out = []
     for name, w in work.items():
         entry = {"workload": name, "unit": w["unit"], "drivers": {}}
@@ -32,9 +35,11 @@ def summarise(rows):
                 "max": max(vals),
                 "rounds": len(vals),
             }
-        d = entry["drivers"]
-        if "rpmem" in d and "nd_pmem" in d and d["nd_pmem"]["median"] > 0:
-            entry["ratio"] = d["rpmem"]["median"] / d["nd_pmem"]["median"]
+        ratios = [r["rpmem"] / r["nd_pmem"] for r in w["rounds"].values()
+                  if r.get("nd_pmem", 0) > 0 and "rpmem" in r]
+        if ratios:
+            entry["ratio"] = statistics.median(ratios)
+            entry["ratio_min"], entry["ratio_max"] = min(ratios), max(ratios)
         out.append(entry)
     return out
 
@@ -45,7 +50,8 @@ def fmt(v):
 
 def markdown(summary, title):
     lines = [f"### {title}", "",
-             "| workload | unit | nd_pmem median (min..max) | rpmem median (min..max) | rpmem / nd_pmem |",
+             "| workload | unit | nd_pmem median (min..max) | rpmem median (min..max) "
+             "| rpmem / nd_pmem, median of rounds (min..max) |",
              "| --- | --- | --- | --- | --- |"]
     for e in summary:
         cells = []
@@ -60,7 +66,7 @@ def markdown(summary, title):
         if "-" in e["drivers"]:
             s = e["drivers"]["-"]
             cells = [f"{fmt(s['median'])} ({fmt(s['min'])}..{fmt(s['max'])})", "(reference)"]
-        ratio = f"{e['ratio']:.2f}" if "ratio" in e else "-"
+        ratio = f"{e['ratio']:.2f} ({e['ratio_min']:.2f}..{e['ratio_max']:.2f})" if "ratio" in e else "-"
         lines.append(f"| {e['workload']} | {e['unit']} | {cells[0]} | {cells[1]} | {ratio} |")
     lines += lookup_growth(summary)
     return "\n".join(lines) + "\n"

@@ -45,7 +45,10 @@ record() {
 }
 
 # use DRIVER: only DRIVER bound, both file systems mounted with -o dax.
+current=
 use() {
+	[ "$current" = "$1" ] && return
+	current=$1
 	for m in "$mnt_x" "$mnt_e"; do mountpoint -q "$m" && umount "$m"; done
 	rmmod rpmem 2>/dev/null
 	modprobe -r nd_pmem 2>/dev/null
@@ -104,42 +107,66 @@ mkfs.xfs -f -q -m reflink=1,rmapbt=1 -d su=2m,sw=1 "/dev/$(blockdev_of "$ns_x")"
 # The physical reference: memcpy bandwidth of guest RAM.
 record memcpy_guest_ram - 0 "$(./rpmem_bench memcpy $memcpy_bytes)" MiB/s
 
-for round in $(seq "$rounds"); do
-	for drv in nd_pmem rpmem; do
-		use $drv
-		say "round $round: $drv"
+# run_group GROUP DRIVER ROUND: one group of workloads under DRIVER.
+run_group() {
+	local group=$1 drv=$2 round=$3 fs m n w kind
+	case $group in
+	raw | xfs | ext4)
 		{
 			printf '[global]\nthread\ntime_based\nruntime=%s\nramp_time=%s\ngroup_reporting\n' "$secs" "$ramp"
-			for n in $jobs_list; do
-				for w in "randread 4k" "randwrite 4k" "read 128k" "write 128k"; do
-					set -- $w
-					fio_job "raw_${1}_${2}_j$n" $1 $2 psync $n filename="$bdev_raw" direct=1 size=$raw_size
+			if [ "$group" = raw ]; then
+				for n in $jobs_list; do
+					for w in "randread 4k" "randwrite 4k" "read 128k" "write 128k"; do
+						set -- $w
+						fio_job "raw_${1}_${2}_j$n" $1 $2 psync $n filename="$bdev_raw" direct=1 size=$raw_size
+					done
 				done
-			done
-			for fs in xfs ext4; do
+			else
 				m=$mnt_x
-				[ $fs = ext4 ] && m=$mnt_e
+				[ "$group" = ext4 ] && m=$mnt_e
 				for w in "randread 4k psync" "randwrite 4k psync" "read 1m psync" "write 1m psync" "randrw 4k mmap"; do
 					set -- $w
-					fio_job "${fs}_dax_${1}_${2}_$3" $1 $2 $3 1 filename="$m/bench.$fs" size=$fs_size
+					fio_job "${group}_dax_${1}_${2}_$3" $1 $2 $3 1 filename="$m/bench.$group" size=$fs_size
 				done
-			done
+			fi
 		} >/tmp/bench.fio
-		fio_record $drv "$round" /tmp/bench.fio
+		fio_record "$drv" "$round" /tmp/bench.fio
 		rm -f "$mnt_x/bench.xfs" "$mnt_e/bench.ext4"
-		# Page faults: first touch of every page of a file through a shared
-		# mapping, 4 KiB (PTE) and 2 MiB (PMD) aligned.
+		;;
+	faults)
+		# First touch of every page of a file through a shared mapping,
+		# 4 KiB (PTE) and 2 MiB (PMD) aligned.
 		for kind in pte pmd; do
-			record "faults_xfs_$kind" $drv "$round" \
+			record "faults_xfs_$kind" "$drv" "$round" \
 				"$(./rpmem_bench faults "$mnt_x/faults" "$fault_bytes" $kind || echo 0)" pages/s
 		done
-		# Recovery: one page-aligned pwrite over poisoned pages (0: it fails).
+		;;
+	recovery)
+		# One page-aligned pwrite over poisoned pages (0: it fails).
 		for fs in xfs ext4; do
 			m=$mnt_x
 			[ $fs = ext4 ] && m=$mnt_e
-			record "recovery_$fs" $drv "$round" \
+			record "recovery_$fs" "$drv" "$round" \
 				"$(./rpmem_bench recover "$m/recover" $recover_pages || echo 0)" pages/s
 		done
+		;;
+	esac
+}
+
+# The host's speed drifts by tens of percent over minutes, so the two
+# drivers run each group of workloads back to back, in ABBA order (nd_pmem
+# rpmem, rpmem nd_pmem, ...: one driver switch per group), and the report
+# pairs the measurements of a round.
+order="nd_pmem rpmem"
+for round in $(seq "$rounds"); do
+	for group in raw xfs ext4 faults recovery; do
+		for drv in $order; do
+			use $drv
+			say "round $round: $group, $drv"
+			run_group $group $drv "$round"
+		done
+		set -- $order
+		order="$2 $1"
 	done
 done
 
