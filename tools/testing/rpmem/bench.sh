@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make bench: rpmem against the C nd_pmem in the same guest, on the same
-# namespaces, alternately (A B A B ...), for every workload of
-# tools/testing/selftests/rpmem/bench_run.sh; then per workload the median,
-# min and max of each driver and the ratio rpmem / nd_pmem, as JSON, a
+# namespaces, alternately (A B B A ... per group of workloads), for every
+# workload of tools/testing/selftests/rpmem/bench_run.sh; then per workload
+# the median, min and max of each driver and the ratio rpmem / nd_pmem (the
+# median of the rounds' paired ratios, with their min..max), as JSON, a
 # Markdown table (printed) and a chart (SVG), in the results folder.
 #
 # usage: bench.sh [--quick]
