@@ -10,8 +10,9 @@
 //! refuses (a lost record means real hardware would consume the poison)
 //! starts the lookup table: every record, merged and sorted, in an
 //! [`RcuExtents`] that lookups search alone, lock-free and in O(log n), until
-//! `struct badblocks` holds every record again. `struct badblocks` keeps what it can hold, for sysfs.
-//! Every change takes the table's writer lock, so the two never disagree.
+//! `struct badblocks` holds every record again. `struct badblocks` keeps
+//! what it can hold, for sysfs. Every change takes the table's writer lock,
+//! so the two never disagree.
 
 use crate::{
     badblocks::BadBlocks,
@@ -155,20 +156,17 @@ impl Poison {
             return Err(EINVAL);
         }
         let mut table = self.table.writer();
-        let refused = if table.entries().is_empty() {
-            let refused = self.bb.add(sectors.clone()).is_err();
-            if refused {
-                // INVARIANT: From here on the table holds every record.
-                let mut all = self.bb_records()?;
-                Self::insert(&mut all, &sectors)?;
-                table.replace(&all)?;
+        let starts_table = table.entries().is_empty();
+        if starts_table {
+            if self.bb.add(sectors.clone()).is_ok() {
+                return Ok(false);
             }
-            refused
-        } else {
-            // The table first: lookups search only it.
-            table.edit(|all| extents::plan_insert(all, &sectors))?;
-            self.bb.add(sectors).is_err()
-        };
+            // INVARIANT: From here on the table holds every record.
+            table.replace(&self.bb_records()?)?;
+        }
+        // The table first: lookups search only it.
+        table.edit(|all| extents::plan_insert(all, &sectors))?;
+        let refused = starts_table || self.bb.add(sectors).is_err();
         if !refused {
             return Ok(false);
         }
@@ -203,26 +201,14 @@ impl Poison {
         true
     }
 
-    /// Adds `r` to `list` (sorted, disjoint, non-adjacent); on failure (no
-    /// memory) `list` is unchanged.
-    fn insert(list: &mut KVec<Extent>, r: &Range<u64>) -> Result {
-        let edit = extents::plan_insert(list, r);
-        list.reserve(edit.added(), GFP_KERNEL)?;
-        for _ in edit.at.clone() {
-            let _ = list.remove(edit.at.start);
-        }
-        for (i, e) in edit.with.into_iter().flatten().enumerate() {
-            // Cannot fail: room was reserved above.
-            let _ = list.insert_within_capacity(edit.at.start + i, e);
-        }
-        Ok(())
-    }
-
     /// The records of `struct badblocks`, merged (its entries may touch).
     fn bb_records(&self) -> Result<KVec<Extent>> {
-        let mut all = KVec::new();
+        let mut all: KVec<Extent> = KVec::new();
         for (start, end) in self.bb.entries()? {
-            Self::insert(&mut all, &(start..end))?;
+            match all.last_mut() {
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                _ => all.push((start, end), GFP_KERNEL)?,
+            }
         }
         Ok(all)
     }

@@ -228,11 +228,10 @@ impl Writer<'_> {
     pub(crate) fn edit(&mut self, plan: impl FnOnce(&[Extent]) -> Splice) -> Result {
         let cur = self.entries();
         let edit = plan(cur);
+        let added = edit.added();
         let mut with = [(0, 0); 2];
-        let mut added = 0;
-        for e in edit.with.into_iter().flatten() {
-            with[added] = e;
-            added += 1;
+        for (slot, e) in with.iter_mut().zip(edit.with.into_iter().flatten()) {
+            *slot = e;
         }
         let with = &with[..added];
         if edit.at.is_empty() && with.is_empty() {
@@ -243,8 +242,9 @@ impl Writer<'_> {
             // SAFETY: The current table is allocated while the writer lives.
             let header = unsafe { table.as_ref() };
             if edit.at.start == cur.len() && len <= header.cap {
-                // SAFETY: The slots past `len` are inside the table, no
-                // reader looks at them, and only this writer writes them.
+                // SAFETY: The slots past the published length are inside the
+                // table (`len <= cap`), no reader looks at them, and only
+                // this writer writes them.
                 unsafe {
                     let slot = Table::slots(table).add(cur.len());
                     core::ptr::copy_nonoverlapping(with.as_ptr(), slot, added);
