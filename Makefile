@@ -5,8 +5,11 @@
 #   make            build rpmem.ko (sets up the machine and the guest kernel
 #                   on first use; KDIR=/path builds against your own tree)
 #   make run        boot the QEMU NVDIMM guest and show rpmem at work
-#   make test       every test: host cargo test, KUnit, selftests, dmesg
+#   make test       every test: host cargo test, the harness self-test,
+#                   KUnit, selftests, dmesg
 #   make test-leaks leaks.sh in a kmemleak=on guest (slow; CI runs it too)
+#   make test-harness
+#                   the test harness's self-test alone (host, seconds)
 #   make bench      rpmem against nd_pmem side by side (QUICK=1: smoke run)
 #   make vars       KDIR=, BZIMAGE=, MODULE= of this build
 #   make setup      install the toolchain, QEMU and guest tools (root)
@@ -36,7 +39,10 @@ test:
 test-leaks:
 	@$(T)/test.sh leaks
 
+test-harness:
+	@$(T)/harness-selftest.sh
+
 bench:
 	@$(T)/bench.sh $(if $(QUICK),--quick)
 
-.PHONY: all modules clean vars setup kernel run test test-leaks bench
+.PHONY: all modules clean vars setup kernel run test test-leaks test-harness bench

@@ -17,7 +17,8 @@ cmdfile=$objtree/rust/bindings/.bindings_generated.rs.cmd
 [ -r "$cmdfile" ] || { echo "rpmem: $cmdfile missing: is $objtree a built CONFIG_RUST tree?" >&2; exit 1; }
 
 here=$(cd "$(dirname "$0")" && pwd)
-key=$(cat "$cmdfile" "$objtree/include/generated/autoconf.h" "$here"/rpmem_*.h "$0" | sha256sum | cut -c1-32)
+key=$(cat "$cmdfile" "$objtree/include/generated/autoconf.h" "$here"/rpmem_*.h \
+	"$here/../include/linux/rpmem.h" "$0" | sha256sum | cut -c1-32)
 if [ -e "$out" ] && [ "$(cat "$out.key" 2>/dev/null)" = "$key" ]; then
 	exit 0
 fi
@@ -41,8 +42,7 @@ $bindgen "$header" \
 	--allowlist-type 'DAX_.*|ND_.*|NVDIMM_.*|btt' \
 	--allowlist-var 'DAX_.*|ND_.*|NVDIMM_.*' \
 	--blocklist-type 'dev_pagemap|dev_pagemap_ops|vmem_altmap' \
-	--blocklist-function 'rpmem_(probe|remove|shutdown|notify|submit_bio|dax_direct_access|dax_zero_page_range|dax_recovery_write|pagemap_memory_failure|disk_dax|badblocks_show|badblocks_store|clear_poison_set|clear_poison_get)' \
-	-o "$out.tmp" -- $cflags -DMODULE -I"$srctree/drivers/nvdimm" -I"$here"
+	-o "$out.tmp" -- $cflags -DMODULE -I"$srctree/drivers/nvdimm" -I"$here" -I"$here/../include"
 sed -i 's/pub const RPMEM_CONST_/pub const /' "$out.tmp"
 mv "$out.tmp" "$out"
 echo "$key" >"$out.key"

@@ -7,6 +7,7 @@
 #include <linux/blkdev.h>
 #include <linux/badblocks.h>
 #include <linux/dax.h>
+#include <linux/debugfs.h>
 #include <linux/highmem.h>
 #include <linux/memremap.h>
 #include <linux/module.h>
@@ -14,6 +15,8 @@
 #include <linux/mm.h>
 #include <linux/nd.h>
 #include <linux/rpmem.h>
+#include <linux/sched/mm.h>
+#include <linux/seq_file.h>
 #include <linux/set_memory.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
@@ -69,6 +72,45 @@ static const struct kernel_param_ops rpmem_clear_poison_ops = {
 module_param_cb(clear_poison, &rpmem_clear_poison_ops, NULL, 0644);
 MODULE_PARM_DESC(clear_poison,
 		 "How poison is cleared before a repairing write: auto (default: the bus's firmware clear where it has one, else software), firmware, software");
+
+/*
+ * debugfs files of a device (drivers/nvdimm/rpmem/debugfs.rs): i_private is
+ * the device, the aux number which file it is. The kernel crate's debugfs
+ * files have no .owner, so nothing would keep the module loaded while one
+ * is open, and closing it after rmmod would read the freed module's
+ * file_operations; these pin the module from open to release.
+ */
+static int rpmem_dbg_show(struct seq_file *m, void *v)
+{
+	return rpmem_debugfs_show(m, m->private, debugfs_get_aux_num(m->file));
+}
+
+static int rpmem_dbg_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, rpmem_dbg_show, inode->i_private);
+}
+
+static ssize_t rpmem_dbg_write(struct file *file, const char __user *buf, size_t len,
+			       loff_t *ppos)
+{
+	return rpmem_debugfs_write(file_inode(file)->i_private, debugfs_get_aux_num(file),
+				   buf, len);
+}
+
+static const struct file_operations rpmem_dbg_fops = {
+	.owner = THIS_MODULE,
+	.open = rpmem_dbg_open,
+	.read = seq_read,
+	.write = rpmem_dbg_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+struct dentry *rpmem_debugfs_file(const char *name, umode_t mode, struct dentry *dir,
+				  void *dev, unsigned long kind)
+{
+	return debugfs_create_file_aux_num(name, mode, dir, dev, kind, &rpmem_dbg_fops);
+}
 
 const struct dev_pagemap_ops rpmem_pagemap_ops = {
 	.memory_failure = rpmem_pagemap_memory_failure,
@@ -262,6 +304,16 @@ unsigned long rpmem_pmem_to_page(struct page *page, unsigned int off, const void
 	return rem;
 }
 
+unsigned int rpmem_memalloc_noio_save(void)
+{
+	return memalloc_noio_save();
+}
+
+void rpmem_memalloc_noio_restore(unsigned int flags)
+{
+	memalloc_noio_restore(flags);
+}
+
 struct page *rpmem_zero_page(void)
 {
 	return ZERO_PAGE(0);
@@ -299,6 +351,8 @@ bool rpmem_is_vmalloc_addr(const void *addr)
 
 void rpmem_pfn_clear_poison(unsigned long pfn)
 {
+	if (!pfn_valid(pfn))
+		return;
 	if (test_and_clear_pmem_poison(pfn_to_page(pfn)))
 		clear_mce_nospec(pfn);
 }

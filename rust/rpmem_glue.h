@@ -18,6 +18,7 @@ struct bio;
 struct bio_vec;
 struct bvec_iter;
 struct dax_device;
+struct dentry;
 struct device;
 struct dev_pagemap;
 struct gendisk;
@@ -29,6 +30,7 @@ struct nd_namespace_io;
 struct nd_region;
 struct page;
 struct queue_limits;
+struct seq_file;
 enum dax_access_mode;
 enum nvdimm_event;
 
@@ -66,9 +68,15 @@ void rpmem_sysfs_put(struct kernfs_node *kn);
 unsigned int rpmem_bb_read_begin(struct badblocks *bb);
 bool rpmem_bb_read_retry(struct badblocks *bb, unsigned int seq);
 
+/* debugfs: files whose fops pin the module while they are open */
+struct dentry *rpmem_debugfs_file(const char *name, umode_t mode, struct dentry *dir,
+				  void *dev, unsigned long kind);
+
 /* memory */
 bool rpmem_is_vmalloc_addr(const void *addr);
 void rpmem_pfn_clear_poison(unsigned long pfn);
+unsigned int rpmem_memalloc_noio_save(void);
+void rpmem_memalloc_noio_restore(unsigned int flags);
 
 /*
  * Rust entry points (drivers/nvdimm/rpmem/glue.rs). The C side only calls
@@ -94,6 +102,8 @@ ssize_t rpmem_badblocks_show(struct gendisk *disk, char *buf);
 ssize_t rpmem_badblocks_store(struct gendisk *disk, const char *buf, size_t len);
 int rpmem_clear_poison_set(const char *val, const struct kernel_param *kp);
 int rpmem_clear_poison_get(char *buf, const struct kernel_param *kp);
+int rpmem_debugfs_show(struct seq_file *m, void *dev, unsigned long kind);
+ssize_t rpmem_debugfs_write(void *dev, unsigned long kind, const char __user *buf, size_t len);
 
 /* The operation tables, for the Rust side to install. */
 extern const struct dax_operations rpmem_dax_ops;

@@ -2,7 +2,9 @@
 /*
  * Input of rpmem's bindgen run (rust/bindgen.sh): the public nvdimm, dax and
  * badblocks headers, the driver-private drivers/nvdimm headers nd_pmem uses,
- * and the glue functions of rpmem_glue.c.
+ * the glue functions of rpmem_glue.c and the prototypes of the Rust entry
+ * points (rpmem_glue.h, linux/rpmem.h), which glue.rs checks its functions
+ * against at compile time.
  */
 #include <linux/blkdev.h>
 #include <linux/badblocks.h>
@@ -16,6 +18,7 @@
 #include "nd.h"
 #include "pfn.h"
 #include "rpmem_glue.h"
+#include <linux/rpmem.h>
 
 
 /*

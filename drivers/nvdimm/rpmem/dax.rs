@@ -3,7 +3,10 @@
 //! The DAX device through which file systems map the namespace directly.
 
 use crate::{disk::GenDisk, kaddr::AccessMode, sys};
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::{
+    ptr::NonNull,
+    sync::atomic::{AtomicBool, Ordering},
+};
 use kernel::{
     error::{from_err_ptr, to_result},
     prelude::*,
@@ -30,12 +33,14 @@ pub(crate) fn raw_access_mode(mode: AccessMode) -> sys::dax_access_mode {
 ///
 /// # Invariants
 ///
-/// `dax` was returned by `alloc_dax` and this value holds its reference;
-/// `host` is the disk it was added as host of, while `host_added`.
+/// `dax` was returned by `alloc_dax` and this value holds its reference
+/// (put when it is dropped); `host`, when set, is the disk it was added as
+/// host of; `alive` is true until [`Self::kill`] removed the host and
+/// killed the device.
 pub(crate) struct DaxDevice {
     dax: *mut sys::dax_device,
-    host: *mut sys::gendisk,
-    host_added: AtomicBool,
+    host: Option<NonNull<sys::gendisk>>,
+    alive: AtomicBool,
 }
 
 // SAFETY: The dax functions used here may be called from any thread.
@@ -49,7 +54,8 @@ impl DaxDevice {
     ///
     /// # Safety
     ///
-    /// `private` must stay valid for the callbacks until this is dropped.
+    /// `private` must stay valid for the callbacks until [`Self::kill`]
+    /// returns (or this is dropped): after that no callback runs.
     pub(crate) unsafe fn new(
         private: *mut kernel::ffi::c_void,
         sync: bool,
@@ -69,11 +75,11 @@ impl DaxDevice {
                 sys::set_dax_synchronous(dax);
             }
         }
-        // INVARIANT: A fresh reference, no host yet.
+        // INVARIANT: A fresh reference, no host yet, alive.
         Ok(Some(Self {
             dax,
-            host: core::ptr::null_mut(),
-            host_added: AtomicBool::new(false),
+            host: None,
+            alive: AtomicBool::new(true),
         }))
     }
 
@@ -86,9 +92,29 @@ impl DaxDevice {
         // SAFETY: By the type invariant `dax` is valid; `disk` is allocated.
         to_result(unsafe { sys::dax_add_host(self.dax, disk.as_raw()) })?;
         // INVARIANT: Added; the disk outlives it (dropped after this value).
-        self.host = disk.as_raw();
-        self.host_added.store(true, Ordering::Release);
+        self.host = NonNull::new(disk.as_raw());
         Ok(())
+    }
+
+    /// Unlinks the host and kills the device (nd_pmem's order in
+    /// `pmem_release_disk`): the holder (file system) is told first that
+    /// the whole device goes away (`MF_MEM_PRE_REMOVE`), then
+    /// `direct_access` and failure notifications stop; on return no
+    /// callback runs any more. Once; later calls do nothing. The reference
+    /// is kept until drop, so the pointer stays valid for late callers of
+    /// [`Self::notify_failure`] (which then get `ENXIO`). May sleep.
+    pub(crate) fn kill(&self) {
+        if !self.alive.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        // SAFETY: By the type invariant `dax` is valid and alive, `host` its
+        // added host; the swap above makes this run once.
+        unsafe {
+            if let Some(host) = self.host {
+                sys::dax_remove_host(host.as_ptr());
+            }
+            sys::kill_dax(self.dax);
+        }
     }
 
     pub(crate) fn set_write_cache(&self, on: bool) {
@@ -106,15 +132,9 @@ impl DaxDevice {
 
 impl Drop for DaxDevice {
     fn drop(&mut self) {
-        // SAFETY: By the type invariant `dax` is valid and referenced, and
-        // `host` is its host while `host_added`.
-        unsafe {
-            if *self.host_added.get_mut() {
-                sys::dax_remove_host(self.host);
-            }
-            sys::kill_dax(self.dax);
-            sys::put_dax(self.dax);
-        }
+        self.kill();
+        // SAFETY: By the type invariant we hold a reference.
+        unsafe { sys::put_dax(self.dax) };
     }
 }
 

@@ -22,61 +22,119 @@
 //! Malformed, overflowing or out-of-range input fails with `EINVAL` and
 //! changes nothing.
 
-use crate::{parse, pmem::Pmem};
+//!
+//! The files are made by the C glue (`rpmem_debugfs_file`), whose file
+//! operations pin the module while a file is open: the kernel crate's
+//! debugfs files have no owner, so an open file would outlive `rmmod` and
+//! its release would read the freed module. Their reads and writes come
+//! back to [`show`] and [`write`] through glue.rs.
+
+use crate::{parse, pmem::Pmem, sys};
+use core::ptr::NonNull;
 use kernel::{
-    debugfs::{Dir, Scope},
-    fmt,
+    error::from_err_ptr,
     prelude::*,
+    seq_file::{seq_print, SeqFile},
     sync::atomic::{Atomic, Relaxed},
     uaccess::UserSliceReader,
 };
 
-/// `/sys/kernel/debug/rpmem`, owned by the module (see [`Root`]).
-static ROOT: Atomic<*mut Dir> = Atomic::new(core::ptr::null_mut());
+/// `/sys/kernel/debug/rpmem`, published for probes while the module's
+/// [`Root`] lives.
+static ROOT: Atomic<*mut sys::dentry> = Atomic::new(core::ptr::null_mut());
+
+/// A debugfs directory, removed with everything in it when dropped.
+///
+/// # Invariants
+///
+/// `dentry` is a directory that `debugfs_create_dir` made and nothing else
+/// removes.
+struct Dentry(NonNull<sys::dentry>);
+
+// SAFETY: debugfs entries are removed from any thread.
+unsafe impl Send for Dentry {}
+// SAFETY: Shared references only read the pointer.
+unsafe impl Sync for Dentry {}
+
+impl Dentry {
+    /// `debugfs_create_dir`; `None` without debugfs (or when it fails:
+    /// debugfs is best effort, as everywhere in the kernel).
+    fn dir(name: &CStr, parent: *mut sys::dentry) -> Option<Self> {
+        // SAFETY: `name` is NUL-terminated; `parent` is null or a directory
+        // that outlives the call.
+        let d = unsafe { sys::debugfs_create_dir(name.as_char_ptr(), parent) };
+        // INVARIANT: A directory just made.
+        from_err_ptr(d).ok().and_then(NonNull::new).map(Self)
+    }
+
+    fn as_raw(&self) -> *mut sys::dentry {
+        self.0.as_ptr()
+    }
+}
+
+impl Drop for Dentry {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant. `debugfs_remove` removes the files
+        // and waits for reads and writes in progress (their callers hold
+        // `debugfs_file_get`); later ones fail without calling rpmem.
+        unsafe { sys::debugfs_remove(self.0.as_ptr()) };
+    }
+}
 
 /// The module's debugfs directory; devices add theirs below it while it is
 /// published.
 pub(crate) struct Root {
-    _dir: KBox<Dir>,
+    _dir: Option<Dentry>,
 }
 
 impl Root {
     /// Creates `/sys/kernel/debug/rpmem` and publishes it for probes.
-    pub(crate) fn new() -> Result<Self> {
-        let mut dir = KBox::new(Dir::new(c"rpmem"), GFP_KERNEL)?;
-        ROOT.store(&raw mut *dir, Relaxed);
-        Ok(Self { _dir: dir })
+    pub(crate) fn new() -> Self {
+        let dir = Dentry::dir(c"rpmem", core::ptr::null_mut());
+        if let Some(d) = &dir {
+            ROOT.store(d.as_raw(), Relaxed);
+        }
+        Self { _dir: dir }
     }
 }
 
 impl Drop for Root {
     fn drop(&mut self) {
-        // The nd driver is unregistered before this: no probe can run.
+        // The nd driver is unregistered before this: no probe can run, and
+        // every device's directory is gone.
         ROOT.store(core::ptr::null_mut(), Relaxed);
     }
 }
 
-/// A device's files refer to it through this.
-///
-/// # Invariants
-///
-/// Points to a `Pmem` that outlives the [`Scope`] holding this value.
-pub(crate) struct DevRef(*const Pmem);
+/// The files of a device directory, by the aux number they carry.
+#[derive(Clone, Copy)]
+#[repr(u32)]
+enum File {
+    Inject,
+    Clear,
+    List,
+    Counters,
+    LookupBench,
+}
 
-// SAFETY: `Pmem` is `Sync`; the files only take shared references to it.
-unsafe impl Send for DevRef {}
-// SAFETY: See `Send`.
-unsafe impl Sync for DevRef {}
+impl File {
+    const ALL: [(File, &'static CStr, u16); 5] = [
+        (File::Inject, c"inject", 0o200),
+        (File::Clear, c"clear", 0o200),
+        (File::List, c"list", 0o400),
+        (File::Counters, c"counters", 0o400),
+        (File::LookupBench, c"lookup_bench", 0o600),
+    ];
 
-impl DevRef {
-    fn pmem(&self) -> &Pmem {
-        // SAFETY: By the type invariant.
-        unsafe { &*self.0 }
+    fn from_aux(aux: u64) -> Option<Self> {
+        Self::ALL.iter().map(|f| f.0).find(|f| *f as u64 == aux)
     }
 }
 
 /// A device's debugfs directory; the files go when this is dropped.
-pub(crate) type DevDir = Pin<KBox<Scope<DevRef>>>;
+pub(crate) struct DevDir {
+    _dir: Dentry,
+}
 
 /// Creates `rpmem/<name>/` for `pmem`; `None` without debugfs.
 ///
@@ -88,74 +146,77 @@ pub(crate) unsafe fn create(pmem: *const Pmem, name: &CStr) -> Result<Option<Dev
     if root.is_null() {
         return Ok(None);
     }
-    // SAFETY: `ROOT` is published while the module's `Root` lives, which is
-    // while the driver is registered and devices probe.
-    let root = unsafe { &*root };
-    // INVARIANT: By the caller `pmem` outlives the scope.
-    let scope = root.scope(DevRef(pmem), name, |dev, dir| {
-        dir.write_only_callback_file(c"inject", dev, &inject);
-        dir.write_only_callback_file(c"clear", dev, &clear);
-        dir.read_callback_file(c"list", dev, &list);
-        dir.read_callback_file(c"counters", dev, &counters);
-        dir.read_write_callback_file(c"lookup_bench", dev, &bench_result, &bench_run);
-    });
-    Ok(Some(KBox::pin_init(scope, GFP_KERNEL)?))
+    // `ROOT` is published while the module's `Root` lives, which is while
+    // the driver is registered and devices probe.
+    let Some(dir) = Dentry::dir(name, root) else {
+        return Err(ENOMEM);
+    };
+    for (file, fname, mode) in File::ALL {
+        // SAFETY: `dir` is a live directory; by the caller `pmem` outlives
+        // it and so every file in it (the glue's callbacks get it back).
+        let d = unsafe {
+            sys::rpmem_debugfs_file(
+                fname.as_char_ptr(),
+                mode,
+                dir.as_raw(),
+                pmem.cast_mut().cast(),
+                file as kernel::ffi::c_ulong,
+            )
+        };
+        from_err_ptr(d)?;
+    }
+    Ok(Some(DevDir { _dir: dir }))
 }
 
-/// Reads a whole (short) command; longer input is refused.
-fn command(reader: &mut UserSliceReader, buf: &mut [u8; 64]) -> Result<usize> {
+/// Read of a file (`seq_file` show).
+pub(crate) fn show(pmem: &Pmem, aux: u64, m: &SeqFile) -> Result {
+    match File::from_aux(aux).ok_or(EINVAL)? {
+        File::List => {
+            for (start, end) in pmem.poison().records()? {
+                seq_print!(m, "{} {}\n", start, end - start);
+            }
+        }
+        File::Counters => {
+            let poison = pmem.poison();
+            let c = &poison.counters;
+            seq_print!(m, "poison_hits {}\n", c.hits.load(Relaxed));
+            seq_print!(m, "recoveries {}\n", c.recoveries.load(Relaxed));
+            seq_print!(m, "firmware_clears {}\n", c.firmware_clears.load(Relaxed));
+            seq_print!(m, "software_clears {}\n", c.software_clears.load(Relaxed));
+            seq_print!(m, "overflowed {}\n", c.overflowed.load(Relaxed));
+            seq_print!(m, "table_extents {}\n", poison.table_len());
+        }
+        File::LookupBench => {
+            let (records, calls, ns) = pmem.lookup_bench_result();
+            seq_print!(m, "records {} calls {} total_ns {}\n", records, calls, ns);
+        }
+        // Write-only files (root may still open them for reading).
+        File::Inject | File::Clear => return Err(EINVAL),
+    }
+    Ok(())
+}
+
+/// Write of a file: the whole command in one write.
+pub(crate) fn write(pmem: &Pmem, aux: u64, reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0u8; 64];
     let len = reader.len();
     if len == 0 || len > buf.len() {
         return Err(EINVAL);
     }
     reader.read_slice(&mut buf[..len])?;
-    Ok(len)
-}
-
-/// Reads a range command (see [`parse::poison_range`]) for `dev`.
-fn range_command(dev: &DevRef, reader: &mut UserSliceReader) -> Result<core::ops::Range<u64>> {
-    let mut buf = [0u8; 64];
-    let len = command(reader, &mut buf)?;
-    parse::poison_range(&buf[..len], dev.pmem().capacity_sectors()).map_err(|_| EINVAL)
-}
-
-fn inject(dev: &DevRef, reader: &mut UserSliceReader) -> Result {
-    let sectors = range_command(dev, reader)?;
-    dev.pmem().inject_poison(sectors)
-}
-
-fn clear(dev: &DevRef, reader: &mut UserSliceReader) -> Result {
-    let sectors = range_command(dev, reader)?;
-    dev.pmem().forget_poison(sectors)
-}
-
-fn list(dev: &DevRef, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let records = dev.pmem().poison().records().map_err(|_| fmt::Error)?;
-    for (start, end) in records {
-        writeln!(f, "{} {}", start, end - start)?;
+    let input = &buf[..len];
+    match File::from_aux(aux).ok_or(EINVAL)? {
+        File::Inject => pmem.inject_poison(range(pmem, input)?),
+        File::Clear => pmem.forget_poison(range(pmem, input)?),
+        File::LookupBench => {
+            let calls = parse::count(input, 1, 100_000_000).map_err(|_| EINVAL)?;
+            pmem.lookup_bench(calls)
+        }
+        File::List | File::Counters => Err(EINVAL),
     }
-    Ok(())
 }
 
-fn bench_run(dev: &DevRef, reader: &mut UserSliceReader) -> Result {
-    let mut buf = [0u8; 64];
-    let len = command(reader, &mut buf)?;
-    let calls = parse::count(&buf[..len], 1, 100_000_000).map_err(|_| EINVAL)?;
-    dev.pmem().lookup_bench(calls)
-}
-
-fn bench_result(dev: &DevRef, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let (records, calls, ns) = dev.pmem().lookup_bench_result();
-    writeln!(f, "records {} calls {} total_ns {}", records, calls, ns)
-}
-
-fn counters(dev: &DevRef, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let poison = dev.pmem().poison();
-    let c = &poison.counters;
-    writeln!(f, "poison_hits {}", c.hits.load(Relaxed))?;
-    writeln!(f, "recoveries {}", c.recoveries.load(Relaxed))?;
-    writeln!(f, "firmware_clears {}", c.firmware_clears.load(Relaxed))?;
-    writeln!(f, "software_clears {}", c.software_clears.load(Relaxed))?;
-    writeln!(f, "overflowed {}", c.overflowed.load(Relaxed))?;
-    writeln!(f, "table_extents {}", poison.table_len())
+/// A range command (see [`parse::poison_range`]) for `pmem`.
+fn range(pmem: &Pmem, input: &[u8]) -> Result<core::ops::Range<u64>> {
+    parse::poison_range(input, pmem.capacity_sectors()).map_err(|_| EINVAL)
 }

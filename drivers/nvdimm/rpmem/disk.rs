@@ -89,8 +89,9 @@ impl GenDisk {
     ///
     /// # Safety
     ///
-    /// `private` must stay valid for `rpmem_submit_bio` until this value is
-    /// dropped (which deletes the disk).
+    /// `private` must stay valid for `rpmem_submit_bio` and the sysfs
+    /// attributes until [`Self::remove`] returns (or this value is
+    /// dropped).
     pub(crate) unsafe fn add(
         &self,
         parent: &NdDevice,
@@ -103,6 +104,18 @@ impl GenDisk {
         Ok(())
     }
 
+    /// Deletes the disk (`del_gendisk`): it disappears, in-flight bios
+    /// drain and no new bio or sysfs access arrives after this returns. The
+    /// reference is kept until drop. Once; later calls do nothing. May
+    /// sleep.
+    pub(crate) fn remove(&self) {
+        if self.added.swap(false, Ordering::AcqRel) {
+            // SAFETY: By the type invariant the disk was added; the swap
+            // makes this run once.
+            unsafe { sys::del_gendisk(self.disk) };
+        }
+    }
+
     /// `nvdimm_check_and_set_ro`: follows the region's read-only state.
     pub(crate) fn check_and_set_ro(&self) {
         // SAFETY: By the type invariant `disk` is valid.
@@ -112,10 +125,7 @@ impl GenDisk {
 
 impl Drop for GenDisk {
     fn drop(&mut self) {
-        if *self.added.get_mut() {
-            // SAFETY: By the type invariant the disk is added.
-            unsafe { sys::del_gendisk(self.disk) };
-        }
+        self.remove();
         // SAFETY: By the type invariant we hold a reference.
         unsafe { sys::put_disk(self.disk) };
     }

@@ -4,9 +4,58 @@
 //! nd driver, `submit_bio`, the DAX operations and the page map's
 //! `memory_failure`. Each turns raw pointers into the safe types and errors
 //! into what C expects; no driver logic lives here.
+//!
+//! Their C prototypes are in rust/rpmem_glue.h and include/linux/rpmem.h,
+//! which bindgen also reads (`crate::sys`): [`checked_prototypes!`] makes
+//! any difference between the two a build error, as the kernel crate's
+//! `#[export]` does for its own bindings.
 
-use crate::{dax, disk::Bio, kaddr::TaggedKaddr, nd::NdDevice, pmem::Pmem, sys};
+use crate::{
+    dax,
+    disk::Bio,
+    kaddr::{AccessMode, KaddrRequest},
+    nd::NdDevice,
+    pmem::Pmem,
+    sys,
+};
 use kernel::{error::from_result, prelude::*};
+
+/// For each name, a compile-time check that the Rust function has exactly
+/// the type of the C prototype bindgen generated for it: both arms of an
+/// `if` must have one type.
+macro_rules! checked_prototypes {
+    ($($name:ident),* $(,)?) => {
+        $(
+            const _: () = {
+                if true {
+                    sys::$name
+                } else {
+                    $name
+                };
+            };
+        )*
+    };
+}
+
+checked_prototypes!(
+    rpmem_probe,
+    rpmem_remove,
+    rpmem_shutdown,
+    rpmem_notify,
+    rpmem_submit_bio,
+    rpmem_dax_direct_access,
+    rpmem_direct_access,
+    rpmem_dax_zero_page_range,
+    rpmem_dax_recovery_write,
+    rpmem_pagemap_memory_failure,
+    rpmem_disk_dax,
+    rpmem_badblocks_show,
+    rpmem_badblocks_store,
+    rpmem_clear_poison_set,
+    rpmem_clear_poison_get,
+    rpmem_debugfs_show,
+    rpmem_debugfs_write,
+);
 
 /// nd driver `probe`.
 ///
@@ -30,9 +79,7 @@ pub(crate) unsafe extern "C" fn rpmem_probe(dev: *mut sys::device) -> i32 {
 pub(crate) unsafe extern "C" fn rpmem_remove(dev: *mut sys::device) {
     // SAFETY: By the caller `dev` is valid and bound to rpmem.
     let dev = unsafe { NdDevice::from_raw(dev) };
-    if dev.is_btt() {
-        dev.detach_btt();
-    }
+    dev.detach_btt();
     // The device itself goes with devres, after this returns.
     Pmem::flush(dev.region());
 }
@@ -104,7 +151,7 @@ pub(crate) unsafe extern "C" fn rpmem_dax_direct_access(
     let Ok(nr_pages) = u64::try_from(nr_pages) else {
         return EINVAL.to_errno() as isize;
     };
-    let req = TaggedKaddr::request(dax::access_mode(mode));
+    let req = KaddrRequest::new(dax::access_mode(mode));
     match pmem.direct_access(pgoff as u64, nr_pages, req) {
         Ok(access) => {
             // SAFETY: By the caller both are null or valid for writes.
@@ -139,10 +186,10 @@ pub(crate) unsafe extern "C" fn rpmem_direct_access(
     pfn: *mut kernel::ffi::c_ulong,
 ) -> kernel::ffi::c_long {
     let req = if kaddr.is_null() {
-        TaggedKaddr::request(crate::kaddr::AccessMode::Failfast)
+        KaddrRequest::new(AccessMode::Failfast)
     } else {
         // SAFETY: By the caller `kaddr` is valid for reads.
-        match TaggedKaddr::from_request(unsafe { *kaddr } as usize) {
+        match KaddrRequest::from_raw(unsafe { *kaddr } as usize) {
             Ok(req) => req,
             Err(_) => return EINVAL.to_errno() as isize,
         }
@@ -234,11 +281,11 @@ pub(crate) unsafe extern "C" fn rpmem_disk_dax(disk: *mut sys::gendisk) -> *mut 
 ///
 /// # Safety
 ///
-/// `disk` must be an added disk of rpmem.
+/// `disk` must be an added disk of rpmem, used from one of its sysfs files.
 unsafe fn disk_pmem<'a>(disk: *mut sys::gendisk) -> &'a Pmem {
-    // SAFETY: By the caller the private data is the `Pmem` (`GenDisk::add`),
-    // alive while the disk's sysfs files are.
-    unsafe { &*sys::rpmem_disk_private(disk).cast::<Pmem>() }
+    // SAFETY: By the caller the disk is rpmem's and its sysfs files, which
+    // go before the device is released, are in use.
+    unsafe { Pmem::from_disk(disk) }
 }
 
 /// `/sys/block/pmemN/badblocks` show.
@@ -321,4 +368,48 @@ pub(crate) unsafe extern "C" fn rpmem_clear_poison_get(
         *buf.add(name.len()) = b'\n' as kernel::ffi::c_char;
     }
     name.len() as i32 + 1
+}
+
+/// Read of a device's debugfs file (`seq_file` show, rust/rpmem_glue.c).
+///
+/// # Safety
+///
+/// Called by the glue's `single_open` show for a file of a device's debugfs
+/// directory: `m` is its `seq_file`, `dev` the device the directory was
+/// made for (alive while its files are), `kind` the file's aux number.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rpmem_debugfs_show(
+    m: *mut sys::seq_file,
+    dev: *mut kernel::ffi::c_void,
+    kind: kernel::ffi::c_ulong,
+) -> i32 {
+    // SAFETY: By the caller `m` is valid and used by this thread only.
+    let m = unsafe { kernel::seq_file::SeqFile::from_raw(m) };
+    // SAFETY: By the caller `dev` is the device, alive during the call.
+    let pmem = unsafe { &*dev.cast::<Pmem>() };
+    from_result(|| crate::debugfs::show(pmem, kind as u64, m).map(|()| 0))
+}
+
+/// Write of a device's debugfs file (rust/rpmem_glue.c).
+///
+/// # Safety
+///
+/// Called by the glue's write for a file of a device's debugfs directory:
+/// `dev` the device the directory was made for, `kind` the file's aux
+/// number, `buf` the user's buffer of `len` bytes.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rpmem_debugfs_write(
+    dev: *mut kernel::ffi::c_void,
+    kind: kernel::ffi::c_ulong,
+    buf: *const kernel::ffi::c_char,
+    len: usize,
+) -> isize {
+    // SAFETY: By the caller `dev` is the device, alive during the call.
+    let pmem = unsafe { &*dev.cast::<Pmem>() };
+    let user = kernel::uaccess::UserPtr::from_ptr(buf.cast_mut().cast());
+    let mut reader = kernel::uaccess::UserSlice::new(user, len).reader();
+    match crate::debugfs::write(pmem, kind as u64, &mut reader) {
+        Ok(()) => len as isize,
+        Err(e) => e.to_errno() as isize,
+    }
 }

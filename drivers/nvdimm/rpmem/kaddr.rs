@@ -6,9 +6,11 @@
 //! mode and, once answered, the address handed out: the convention proposed
 //! in the 2021 "Dax poison recovery" series, where the caller's `*kaddr`
 //! says what it wants (`NULL`: failfast, [`RECOVERY_FLAG`]: recovery) and
-//! the driver writes the address back. A [`TaggedKaddr`] can only be turned
-//! into an address through [`TaggedKaddr::addr`], which strips the flag, so
-//! a flagged value is never used as an address by mistake.
+//! the driver writes the address back. The two halves are two types: a
+//! [`KaddrRequest`] carries only a mode and has no address to give, and a
+//! [`Kaddr`] answer carries a non-null address that only [`Kaddr::addr`]
+//! yields, with the flag stripped, so a flagged value is never used as an
+//! address by mistake.
 //!
 //! Pure code: the host crate tests it with `cargo test`.
 
@@ -30,83 +32,111 @@ pub enum AccessMode {
     Recovery,
 }
 
-/// A kernel address with an [`AccessMode`] in its low bits.
+/// What a caller asks `direct_access` for: a mode in the low bits and no
+/// address. It has no accessor that yields an address, so a request can
+/// never be handed out (or dereferenced) as one.
 ///
 /// # Invariants
 ///
-/// The address part (`self.0 & !MODE_MASK`) has no mode bits set, and the
-/// mode bits hold a valid mode.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// Only mode bits are set, and they hold a valid mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(transparent)]
-pub struct TaggedKaddr(usize);
+pub struct KaddrRequest(usize);
 
-impl core::fmt::Debug for TaggedKaddr {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        // Never prints the raw value: kernel addresses stay hidden (%p).
-        write!(f, "TaggedKaddr({:?})", self.mode())
-    }
-}
-
-/// A raw value that is not a valid tagged request.
+/// A raw value that is not a valid request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InvalidTag;
 
-impl TaggedKaddr {
-    /// A request without an address yet (`*kaddr` as a caller sets it).
-    pub const fn request(mode: AccessMode) -> Self {
+impl KaddrRequest {
+    /// A request for `mode` (`*kaddr` as a caller sets it).
+    pub const fn new(mode: AccessMode) -> Self {
         // INVARIANT: No address bits; the mode bits encode `mode`.
-        Self(Self::bits(mode))
-    }
-
-    /// `addr` tagged with `mode`; `None` if `addr` uses a mode bit (it is
-    /// not even 2-byte aligned, so it is no address `direct_access` makes).
-    pub const fn new(addr: usize, mode: AccessMode) -> Option<Self> {
-        if addr & MODE_MASK != 0 {
-            return None;
-        }
-        // INVARIANT: Checked above.
-        Some(Self(addr | Self::bits(mode)))
+        Self(mode_bits(mode))
     }
 
     /// Decodes a caller's input `*kaddr`: exactly `0` (failfast) or exactly
     /// [`RECOVERY_FLAG`] (recovery). Anything else is refused: an input
     /// with address bits is uninitialised memory, not a request.
-    pub const fn from_request(raw: usize) -> Result<Self, InvalidTag> {
+    pub const fn from_raw(raw: usize) -> Result<Self, InvalidTag> {
         match raw {
-            0 => Ok(Self::request(AccessMode::Failfast)),
-            RECOVERY_FLAG => Ok(Self::request(AccessMode::Recovery)),
+            0 => Ok(Self::new(AccessMode::Failfast)),
+            RECOVERY_FLAG => Ok(Self::new(AccessMode::Recovery)),
             _ => Err(InvalidTag),
         }
     }
 
-    const fn bits(mode: AccessMode) -> usize {
-        match mode {
-            AccessMode::Failfast => 0,
-            AccessMode::Recovery => RECOVERY_FLAG,
-        }
-    }
-
-    /// The access mode.
+    /// The access mode asked for.
     pub const fn mode(self) -> AccessMode {
-        if self.0 & RECOVERY_FLAG != 0 {
-            AccessMode::Recovery
-        } else {
-            AccessMode::Failfast
-        }
+        mode_of(self.0)
     }
 
-    /// The address, with the mode bits stripped.
-    pub const fn addr(self) -> usize {
-        self.0 & !MODE_MASK
-    }
-
-    /// The same mode with `addr` as the address (`None` as in [`Self::new`]).
-    pub const fn with_addr(self, addr: usize) -> Option<Self> {
-        Self::new(addr, self.mode())
-    }
-
-    /// The raw value, flag bits included, for the C side of the convention.
+    /// The raw value (mode bits only), for the C side of the convention.
     pub const fn into_raw(self) -> usize {
         self.0
+    }
+}
+
+/// What `direct_access` answers: a non-null kernel address with the mode
+/// it was handed out for in its low bits. [`Kaddr::addr`] strips them, so
+/// the tagged value is never used as an address by mistake.
+///
+/// # Invariants
+///
+/// The address part (`self.0 & !MODE_MASK`) is not null and the mode bits
+/// hold a valid mode.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(transparent)]
+pub struct Kaddr(core::num::NonZeroUsize);
+
+impl core::fmt::Debug for Kaddr {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // Never prints the raw value: kernel addresses stay hidden (%p).
+        write!(f, "Kaddr({:?})", self.mode())
+    }
+}
+
+impl Kaddr {
+    /// `addr` handed out for `mode`; `None` if `addr` is null or uses a
+    /// mode bit (it is not even 2-byte aligned, so it is no address that
+    /// `direct_access` makes).
+    pub const fn new(addr: usize, mode: AccessMode) -> Option<Self> {
+        if addr == 0 || addr & MODE_MASK != 0 {
+            return None;
+        }
+        match core::num::NonZeroUsize::new(addr | mode_bits(mode)) {
+            // INVARIANT: Checked above.
+            Some(v) => Some(Self(v)),
+            None => None,
+        }
+    }
+
+    /// The mode it was handed out for.
+    pub const fn mode(self) -> AccessMode {
+        mode_of(self.0.get())
+    }
+
+    /// The address, with the mode bits stripped: never null.
+    pub const fn addr(self) -> usize {
+        self.0.get() & !MODE_MASK
+    }
+
+    /// The raw value, mode bits included, for the C side of the convention.
+    pub const fn into_raw(self) -> usize {
+        self.0.get()
+    }
+}
+
+const fn mode_bits(mode: AccessMode) -> usize {
+    match mode {
+        AccessMode::Failfast => 0,
+        AccessMode::Recovery => RECOVERY_FLAG,
+    }
+}
+
+const fn mode_of(raw: usize) -> AccessMode {
+    if raw & RECOVERY_FLAG != 0 {
+        AccessMode::Recovery
+    } else {
+        AccessMode::Failfast
     }
 }

@@ -123,12 +123,49 @@ pub(crate) unsafe fn invalidate_pmem(addr: *mut u8, len: u64) {
 }
 
 /// Clears the HWPoison flag of the page frames `pfns` and makes them
-/// accessible again in the direct map (`clear_mce_nospec`).
-pub(crate) fn clear_page_poison(pfns: Range<u64>) {
+/// accessible again in the direct map (`clear_mce_nospec`). Frames without
+/// a struct page are passed over (`pfn_valid`).
+///
+/// # Safety
+///
+/// `pfns` must be frames of a pmem page map that the caller mapped and
+/// still holds, whose poison the caller has just cleared: making a frame
+/// of anyone else's accessible again would let its poison be consumed.
+pub(crate) unsafe fn clear_page_poison(pfns: Range<u64>) {
     for pfn in pfns {
-        // SAFETY: The caller passes frames of its own direct-mapped
-        // namespace, which have struct pages.
+        // SAFETY: The glue checks that the frame has a struct page; by the
+        // caller the frame is its own and free of poison.
         unsafe { sys::rpmem_pfn_clear_poison(pfn as usize) };
+    }
+}
+
+/// A `memalloc_noio` scope: every allocation of this task, until the value
+/// is dropped, behaves as `GFP_NOIO`, so that reclaim cannot issue I/O (to
+/// this very device, from its own I/O path) and wait on itself. The poison
+/// store's writers hold one: they run inside `submit_bio`, recovery writes
+/// and `memory_failure`.
+pub(crate) struct NoIoScope {
+    flags: u32,
+    /// Restored by the task that entered it: neither `Send` nor `Sync`.
+    _task: core::marker::PhantomData<*mut ()>,
+}
+
+impl NoIoScope {
+    /// Enters the scope (scopes nest).
+    pub(crate) fn enter() -> Self {
+        Self {
+            // SAFETY: Only sets a flag of the current task.
+            flags: unsafe { sys::rpmem_memalloc_noio_save() },
+            _task: core::marker::PhantomData,
+        }
+    }
+}
+
+impl Drop for NoIoScope {
+    fn drop(&mut self) {
+        // SAFETY: `flags` came from the save of this task (the type is not
+        // `Send`), restored once.
+        unsafe { sys::rpmem_memalloc_noio_restore(self.flags) };
     }
 }
 

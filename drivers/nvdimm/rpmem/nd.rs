@@ -4,29 +4,33 @@
 //! or the pfn/btt/dax device that claims one), its namespace and its region.
 
 use crate::sys;
-use core::ops::Range;
+use core::{marker::PhantomData, ops::Range};
 use kernel::{
     device::Device,
     error::{from_err_ptr, to_result},
     prelude::*,
+    sync::aref::ARef,
+    types::ForeignOwnable,
 };
 
-/// A device on the nd bus that is bound (or being bound) to rpmem.
+/// A device on the nd bus that rpmem is probing or has bound: a namespace,
+/// or the pfn/btt/dax device that claims one.
 ///
 /// # Invariants
 ///
-/// `dev` is a valid `struct device` of the nd bus for as long as this value
-/// exists: the driver core holds it while it calls into the driver, and the
-/// driver's data (which holds an `NdDevice`) is released before the device.
-#[derive(Clone, Copy)]
+/// `dev` is a `struct device` of the nd bus, of one of the types rpmem's
+/// driver matches, and `_ref` holds a reference to it: it stays valid for
+/// as long as this value exists.
+#[derive(Clone)]
 pub(crate) struct NdDevice {
     dev: *mut sys::device,
+    _ref: ARef<Device>,
 }
 
-// SAFETY: The functions called through `NdDevice` may be called from any
-// thread; the device is reference counted by the driver core.
+// SAFETY: The device is reference counted (`_ref`), and the nd bus
+// functions called through it may be called from any thread.
 unsafe impl Send for NdDevice {}
-// SAFETY: See `Send`.
+// SAFETY: See `Send`; every method takes `&self` and C does the locking.
 unsafe impl Sync for NdDevice {}
 
 /// What `nd_pfn_probe`/`nd_btt_probe`/`nd_dax_probe` found on a namespace.
@@ -38,13 +42,22 @@ pub(crate) enum Claim {
 }
 
 impl NdDevice {
+    /// Takes a reference to `dev`.
+    ///
     /// # Safety
     ///
-    /// `dev` must be a valid nd bus device that stays valid as long as the
-    /// returned value is used (see the type invariants).
+    /// `dev` must be a valid nd bus device of a type rpmem's driver matches
+    /// (namespace io/pmem, pfn, btt or dax), with a reference held by the
+    /// caller for the duration of this call.
     pub(crate) unsafe fn from_raw(dev: *mut sys::device) -> Self {
-        // INVARIANT: By the safety requirements.
-        Self { dev }
+        // INVARIANT: By the safety requirements; `get_device` takes the
+        // reference that keeps it valid.
+        Self {
+            dev,
+            // SAFETY: By the safety requirements `dev` is valid and
+            // referenced; nd devices are released from any thread.
+            _ref: unsafe { Device::get_device(dev) },
+        }
     }
 
     pub(crate) fn as_raw(&self) -> *mut sys::device {
@@ -74,11 +87,15 @@ impl NdDevice {
         unsafe { sys::pmem_should_map_pages(self.dev) }
     }
 
-    /// The pfn device (`pfnX.Y`); only valid when [`Self::is_pfn`].
-    pub(crate) fn pfn(&self) -> Pfn {
-        // SAFETY: By the type invariant `dev` is valid; the caller checked
-        // that it is a pfn device.
-        Pfn(unsafe { sys::to_nd_pfn(self.dev) })
+    /// The pfn device (`pfnX.Y`), if this is one.
+    pub(crate) fn pfn(&self) -> Option<Pfn<'_>> {
+        if !self.is_pfn() {
+            return None;
+        }
+        // INVARIANT: A pfn device embeds its `struct nd_pfn`, which lives
+        // as long as the device, borrowed here.
+        // SAFETY: By the type invariant `dev` is valid; it is a pfn device.
+        Some(Pfn(unsafe { sys::to_nd_pfn(self.dev) }, PhantomData))
     }
 
     pub(crate) fn region(&self) -> Region {
@@ -137,14 +154,26 @@ impl NdDevice {
         Self::claim(unsafe { sys::nd_dax_probe(self.dev, ns.0) })
     }
 
-    /// Attaches the BTT driver (nd_btt.ko) to this btt device.
+    /// Attaches the BTT driver (nd_btt.ko) to this btt device; `EINVAL`
+    /// if it is not one.
     pub(crate) fn attach_btt(&self, ns: &Namespace) -> Result {
-        // SAFETY: By the type invariant `ns` is valid; `self` is a btt device.
+        if !self.is_btt() {
+            return Err(EINVAL);
+        }
+        // SAFETY: By the type invariant `ns` is valid, the namespace of this
+        // btt device (`nvdimm_namespace_common_probe`).
         to_result(unsafe { sys::nvdimm_namespace_attach_btt(ns.0) })
     }
 
+    /// Detaches the BTT driver from this btt device; nothing for any other
+    /// device. The nd bus calls `remove` only for a device whose probe
+    /// succeeded, so a btt device here has been attached.
     pub(crate) fn detach_btt(&self) {
-        // SAFETY: By the type invariant `dev` is valid and a bound btt device.
+        if !self.is_btt() {
+            return;
+        }
+        // SAFETY: By the type invariant `dev` is valid; it is a btt device,
+        // attached by a successful probe.
         unsafe { sys::nvdimm_namespace_detach_btt(sys::to_nd_btt(self.dev)) };
     }
 
@@ -180,24 +209,45 @@ impl NdDevice {
         unsafe { sys::rpmem_dev_to_node(self.dev) }
     }
 
-    /// The driver data set by [`Self::set_drvdata`].
+    /// The driver data (a `T::into_foreign` pointer) that
+    /// [`DataSlot::set`] stored, null before.
     pub(crate) fn drvdata(&self) -> *mut kernel::ffi::c_void {
         // SAFETY: By the type invariant `dev` is valid.
         unsafe { sys::rpmem_get_drvdata(self.dev) }
     }
 
-    pub(crate) fn set_drvdata(&self, data: *mut kernel::ffi::c_void) {
-        // SAFETY: By the type invariant `dev` is valid.
-        unsafe { sys::rpmem_set_drvdata(self.dev, data) };
+    /// Reserves the device's driver data. What [`DataSlot::set`] puts in
+    /// the slot is dropped when the device is unbound (or its probe fails)
+    /// after every devres action registered after this call: after the
+    /// page map, the mappings and whatever else the driver sets up later
+    /// are gone. That is how the data outlives every callback that can
+    /// reach it (nd_pmem gets the same order by allocating its device
+    /// first with `devm_kzalloc`).
+    pub(crate) fn reserve_data<T: ForeignOwnable + Send + Sync>(&self) -> Result<DataSlot<'_, T>> {
+        // Freed by devres after the action registered next has run.
+        let cell = self.alloc_zeroed::<*mut kernel::ffi::c_void>()?;
+        // SAFETY: By the type invariant `dev` is valid. `drop_data::<T>`
+        // gets the zeroed cell, which is freed only after it ran (devres
+        // releases in reverse order); it may run on any thread, as `T` is
+        // `Send`.
+        to_result(unsafe {
+            sys::rpmem_devm_add_action_or_reset(self.dev, Some(drop_data::<T>), cell.cast())
+        })?;
+        // INVARIANT: `cell` is the zeroed cell of a registered `drop_data`.
+        Ok(DataSlot {
+            dev: self,
+            cell,
+            _data: PhantomData,
+        })
     }
 
     /// Runs `action(data)` when the device is unbound (or now, if this
-    /// fails), after everything registered later has been released.
+    /// fails), before everything registered earlier is released.
     ///
     /// # Safety
     ///
     /// `action(data)` must be safe to call once, from any thread, at unbind.
-    pub(crate) unsafe fn add_release_action(
+    pub(crate) unsafe fn add_unbind_action(
         &self,
         action: unsafe extern "C" fn(*mut kernel::ffi::c_void),
         data: *mut kernel::ffi::c_void,
@@ -216,6 +266,50 @@ impl NdDevice {
         } else {
             Ok(p.cast())
         }
+    }
+}
+
+/// The driver data slot of a device (see [`NdDevice::reserve_data`]).
+///
+/// # Invariants
+///
+/// `cell` is the device-managed, pointer-sized cell that a registered
+/// `drop_data::<T>` action reads at unbind; it is null until [`Self::set`].
+pub(crate) struct DataSlot<'a, T: ForeignOwnable> {
+    dev: &'a NdDevice,
+    cell: *mut *mut kernel::ffi::c_void,
+    _data: PhantomData<T>,
+}
+
+impl<T: ForeignOwnable> DataSlot<'_, T> {
+    /// Stores `data` as the device's driver data until unbind; returns the
+    /// foreign pointer, for the C objects that hand it back to callbacks
+    /// (`T::borrow` it there while the device is bound).
+    pub(crate) fn set(self, data: T) -> *mut kernel::ffi::c_void {
+        let ptr = data.into_foreign();
+        // SAFETY: By the type invariant `cell` is valid; the slot is
+        // consumed, so it is set once. `drop_data` takes it back at unbind.
+        unsafe { *self.cell = ptr };
+        // SAFETY: By the type invariant of `NdDevice` `dev` is valid.
+        unsafe { sys::rpmem_set_drvdata(self.dev.dev, ptr) };
+        ptr
+    }
+}
+
+/// The devres action of [`NdDevice::reserve_data`]: drops the data stored
+/// in `cell`, if any.
+///
+/// # Safety
+///
+/// `cell` must be the cell of a [`DataSlot<T>`], still allocated; called
+/// once.
+unsafe extern "C" fn drop_data<T: ForeignOwnable>(cell: *mut kernel::ffi::c_void) {
+    // SAFETY: By the safety requirements `cell` is valid.
+    let ptr = unsafe { *cell.cast::<*mut kernel::ffi::c_void>() };
+    if !ptr.is_null() {
+        // SAFETY: `ptr` came from `into_foreign` in `DataSlot::set`, and
+        // this action runs once, after every user of the data is gone.
+        drop(unsafe { T::from_foreign(ptr) });
     }
 }
 
@@ -253,30 +347,39 @@ impl Namespace {
 ///
 /// # Invariants
 ///
-/// Points to a valid `struct nd_pfn` (the device being probed).
-pub(crate) struct Pfn(*mut sys::nd_pfn);
+/// Points to the valid `struct nd_pfn` of a device borrowed for `'a`.
+pub(crate) struct Pfn<'a>(*mut sys::nd_pfn, PhantomData<&'a NdDevice>);
 
-impl Pfn {
-    /// Fills `pgmap` from the info block (range, altmap for map=dev).
+/// Where a pfn device's info block puts the data, in bytes.
+#[derive(Clone, Copy)]
+pub(crate) struct PfnInfo {
+    /// From the start of the namespace to the first data byte.
+    pub(crate) data_offset: u64,
+    /// Padding before the namespace to align it (not part of the data).
+    pub(crate) start_pad: u64,
+    /// Bytes cut off at the end for alignment.
+    pub(crate) end_trunc: u64,
+}
+
+impl Pfn<'_> {
+    /// Validates the info block and fills `pgmap` from it (range, altmap
+    /// for map=dev); returns the layout it describes.
     ///
     /// # Safety
     ///
     /// `pgmap` must be valid for writes and zeroed.
-    pub(crate) unsafe fn setup(&self, pgmap: *mut sys::dev_pagemap) -> Result {
+    pub(crate) unsafe fn setup(&self, pgmap: *mut sys::dev_pagemap) -> Result<PfnInfo> {
         // SAFETY: By the type invariant and the caller.
-        to_result(unsafe { sys::nvdimm_setup_pfn(self.0, pgmap) })
-    }
-
-    /// (data offset, start pad, end truncation) from the info block.
-    pub(crate) fn info(&self) -> (u64, u64, u64) {
-        // SAFETY: By the type invariant `self.0` is valid; `pfn_sb` is set by
-        // the successful `nd_pfn_validate` of `setup`.
+        to_result(unsafe { sys::nvdimm_setup_pfn(self.0, pgmap) })?;
+        // SAFETY: By the type invariant `self.0` is valid; the successful
+        // `nd_pfn_validate` inside `nvdimm_setup_pfn` set `pfn_sb`, which
+        // lives as long as the device.
         let sb = unsafe { &*(*self.0).pfn_sb };
-        (
-            u64::from_le(sb.dataoff),
-            u64::from(u32::from_le(sb.start_pad)),
-            u64::from(u32::from_le(sb.end_trunc)),
-        )
+        Ok(PfnInfo {
+            data_offset: u64::from_le(sb.dataoff),
+            start_pad: u64::from(u32::from_le(sb.start_pad)),
+            end_trunc: u64::from(u32::from_le(sb.end_trunc)),
+        })
     }
 }
 

@@ -3,7 +3,10 @@
 //! The `dev_pagemap` that gives a namespace struct pages (fsdax), so that
 //! file systems can map it and memory failures can be routed to rpmem.
 
-use crate::{nd::NdDevice, nd::Pfn, sys};
+use crate::{
+    nd::{NdDevice, Pfn, PfnInfo},
+    sys,
+};
 use core::{ops::Range, sync::atomic::AtomicPtr, sync::atomic::Ordering};
 use kernel::{error::from_err_ptr, prelude::*};
 
@@ -28,8 +31,9 @@ impl PageMap {
         })
     }
 
-    /// Fills the range (and altmap) from a pfn device's info block.
-    pub(crate) fn setup_pfn(&self, pfn: &Pfn) -> Result {
+    /// Fills the range (and altmap) from a pfn device's info block, which
+    /// it returns.
+    pub(crate) fn setup_pfn(&self, pfn: &Pfn<'_>) -> Result<PfnInfo> {
         // SAFETY: By the type invariant `pgmap` is valid and still zeroed.
         unsafe { pfn.setup(self.pgmap) }
     }
@@ -66,6 +70,12 @@ impl PageMap {
     }
 
     /// Routes the map's memory failures to `owner` from now on.
+    ///
+    /// The owner must stay valid until the mapping is gone: `memory_failure`
+    /// runs with a reference to the page map (`get_dev_pagemap`), and
+    /// `memunmap_pages` waits for every such reference before the devres
+    /// actions registered earlier (the owner's, see
+    /// `NdDevice::reserve_data`) run.
     pub(crate) fn set_owner(&self, owner: *mut kernel::ffi::c_void) {
         // SAFETY: By the type invariant `pgmap` is valid; `owner` is a
         // pointer-sized, aligned field that `owner_of` reads atomically.

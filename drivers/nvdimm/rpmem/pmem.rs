@@ -8,7 +8,7 @@ use crate::{
     debugfs,
     disk::{Bio, GenDisk, Limits, Segment},
     extents,
-    kaddr::{AccessMode, TaggedKaddr},
+    kaddr::{AccessMode, Kaddr, KaddrRequest},
     mem,
     nd::{Flushed, NdDevice, Region},
     parse::ClearPolicy,
@@ -24,14 +24,15 @@ use kernel::{
         SetOnce,
     },
     time::{Instant, Monotonic},
+    types::ForeignOwnable,
 };
 
 /// What `direct_access` hands out.
 pub(crate) struct Access {
     /// Pages usable from the requested one.
     pub(crate) pages: u64,
-    /// Their kernel address, tagged with the request's mode.
-    pub(crate) kaddr: TaggedKaddr,
+    /// Their kernel address, with the request's mode.
+    pub(crate) kaddr: Kaddr,
     /// The page frame of the first page.
     pub(crate) pfn: u64,
 }
@@ -49,6 +50,9 @@ pub(crate) struct Pmem {
     dev: NdDevice,
     region: Region,
     layout: Layout,
+    /// Physical range whose poison the bus reports for the data area
+    /// (`NVDIMM_REVALIDATE_POISON`).
+    poison_range: Range<u64>,
     virt: *mut u8,
     /// Whether `virt` is in the direct map (struct pages), where the
     /// HWPoison page flag and direct-map permissions exist.
@@ -100,7 +104,15 @@ impl Pmem {
     }
 
     /// nd_pmem's `pmem_attach_disk`.
+    ///
+    /// Order of teardown, by construction (devres releases in reverse):
+    /// [`Self::unbind`] (DAX device killed, disk deleted, so no new I/O or
+    /// DAX access), then the page map (`memunmap_pages` waits for every
+    /// `memory_failure` in progress), the mappings and the memory region,
+    /// and last the device itself (`reserve_data`, first here). Every
+    /// callback that can reach the device ends before it is freed.
     fn attach(dev: NdDevice, ns: crate::nd::Namespace) -> Result {
+        let slot = dev.reserve_data::<Pin<KBox<Self>>>()?;
         let res = ns.resource();
         let region = dev.region();
         let pagemap = if dev.is_pfn() || dev.should_map_pages() {
@@ -110,14 +122,9 @@ impl Pmem {
         };
 
         dev.enable_namespace(&ns)?;
-        let pfn_info = if dev.is_pfn() {
-            let pfn = dev.pfn();
-            if let Some(pm) = &pagemap {
-                pm.setup_pfn(&pfn)?;
-            }
-            Some(pfn.info())
-        } else {
-            None
+        let pfn_info = match (dev.pfn(), &pagemap) {
+            (Some(pfn), Some(pm)) => Some(pm.setup_pfn(&pfn)?),
+            _ => None,
         };
         dev.disable_namespace(&ns);
 
@@ -146,15 +153,15 @@ impl Pmem {
         let size = res.end - res.start;
         let raw = Layout::raw(res.start, size);
         let (virt, layout, bb_range) = match (&pagemap, pfn_info) {
-            (Some(pm), Some((data_offset, _, _))) => {
+            (Some(pm), Some(info)) => {
                 let virt = pm.map(&dev)?;
                 let mapped = pm.range();
                 let layout = Layout {
-                    data_offset,
+                    data_offset: info.data_offset,
                     pfn_pad: size - (mapped.end - mapped.start),
                     ..raw
                 };
-                (virt, layout, mapped.start + data_offset..mapped.end)
+                (virt, layout, mapped.start + info.data_offset..mapped.end)
             }
             (Some(pm), None) => {
                 pm.set_range(&res);
@@ -162,16 +169,23 @@ impl Pmem {
             }
             (None, _) => (dev.memremap(&res)?, raw, res.clone()),
         };
+        // nd_pmem's `pmem_revalidate_poison` range.
+        let poison_range = match pfn_info {
+            Some(info) => res.start + info.data_offset + info.start_pad..res.end - info.end_trunc,
+            None => res.clone(),
+        };
         disk.set_name(&ns);
         disk.set_capacity(layout.capacity_sectors());
 
         let linear = !mem::is_vmalloc_addr(virt);
+        let owned = dev.clone();
         let pmem = KBox::pin_init(
             try_pin_init!(Self {
                 debugfs: SetOnce::new(),
-                dev,
+                dev: owned,
                 region,
                 layout,
+                poison_range,
                 virt,
                 linear,
                 dax: SetOnce::new(),
@@ -184,27 +198,29 @@ impl Pmem {
         )?;
         pmem.load_known_poison(&bb_range);
 
-        // From here on the C side holds the pointer: the device is released
-        // by `release` when it is unbound, after the disk and DAX device
-        // are gone and before the mappings registered above are undone.
-        // SAFETY: The pointer is not moved out of; `release` rebuilds the box.
-        let ptr = KBox::into_raw(unsafe { Pin::into_inner_unchecked(pmem) });
-        // SAFETY: `release` drops the box once, at unbind or on failure now.
-        unsafe { dev.add_release_action(Self::release, ptr.cast())? };
-        // SAFETY: Valid until `release` runs, which is after unbind.
-        let pmem: &Self = unsafe { &*ptr };
+        // From here on the device is the driver data, dropped at unbind
+        // after the mappings above are gone.
+        let ptr = slot.set(pmem);
+        // SAFETY: The slot holds the device until after the unbind action
+        // registered next has run, and no one takes it out before.
+        let pmem = unsafe { Self::borrow(ptr) };
+        // SAFETY: `unbind` borrows the device, which devres drops only
+        // after this action (registered later, released earlier).
+        unsafe { dev.add_unbind_action(Self::unbind, ptr)? };
 
         if let Some(pm) = &pagemap {
-            pm.set_owner(ptr.cast());
+            pm.set_owner(ptr);
         }
-        // SAFETY: `ptr` outlives the DAX device, which is dropped with it.
-        if let Some(mut dax) = unsafe { DaxDevice::new(ptr.cast(), region.is_sync())? } {
+        // SAFETY: The device outlives the DAX device's callbacks, which end
+        // when `unbind` kills it at the latest.
+        if let Some(mut dax) = unsafe { DaxDevice::new(ptr, region.is_sync())? } {
             dax.add_host(&pmem.disk)?;
             dax.set_write_cache(region.has_cache());
             pmem.dax.populate(dax);
         }
-        // SAFETY: `ptr` outlives the disk, which is dropped with it.
-        unsafe { pmem.disk.add(&dev, ptr.cast())? };
+        // SAFETY: The device outlives the disk's bios and sysfs files, which
+        // end when `unbind` deletes it at the latest.
+        unsafe { pmem.disk.add(&dev, ptr)? };
         pmem.disk.check_and_set_ro();
         match mem::SysfsNode::badblocks_of(&pmem.disk) {
             Some(node) => {
@@ -212,27 +228,46 @@ impl Pmem {
             }
             None => dev_warn!(dev.device(), "'badblocks' notification disabled\n"),
         }
-        // SAFETY: The directory is a field of `*ptr`, dropped before it.
-        match unsafe { debugfs::create(ptr, pmem.disk.name()) } {
+        // SAFETY: The directory is a field of the device, dropped before
+        // the rest of it.
+        match unsafe { debugfs::create(pmem, pmem.disk.name()) } {
             Ok(Some(dir)) => {
                 pmem.debugfs.populate(dir);
             }
             Ok(None) => {}
             Err(_) => dev_warn!(dev.device(), "no debugfs directory\n"),
         }
-        dev.set_drvdata(ptr.cast());
         Ok(())
     }
 
-    /// Drops the device allocated by `attach` (a devres action).
+    /// The device behind a driver data pointer (`ForeignOwnable::borrow`).
     ///
     /// # Safety
     ///
-    /// `ptr` must come from `attach`'s `KBox::into_raw`; called once.
-    unsafe extern "C" fn release(ptr: *mut kernel::ffi::c_void) {
-        // SAFETY: `ptr` came from `KBox::into_raw` in `attach`, and devres
-        // runs this action once.
-        drop(unsafe { KBox::from_raw(ptr.cast::<Self>()) });
+    /// `ptr` must be the pointer `attach` stored in the driver data slot,
+    /// and the slot must not be released during `'a`.
+    unsafe fn borrow<'a>(ptr: *mut kernel::ffi::c_void) -> &'a Self {
+        // SAFETY: By the caller `ptr` came from `into_foreign` of a
+        // `Pin<KBox<Self>>` that is not dropped during `'a`.
+        unsafe { <Pin<KBox<Self>> as ForeignOwnable>::borrow(ptr) }.get_ref()
+    }
+
+    /// The devres action that runs first at unbind (nd_pmem's
+    /// `pmem_release_disk`): the DAX device is killed (its holder told that
+    /// the device goes away, `MF_MEM_PRE_REMOVE`) and the disk deleted, so
+    /// that no new DAX access or bio arrives. The device itself stays, for
+    /// the `memory_failure` calls that may run until its page map is gone.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be the driver data pointer of `attach`; called once.
+    unsafe extern "C" fn unbind(ptr: *mut kernel::ffi::c_void) {
+        // SAFETY: By the caller; the slot is released after this action.
+        let pmem = unsafe { Self::borrow(ptr) };
+        if let Some(dax) = pmem.dax() {
+            dax.kill();
+        }
+        pmem.disk.remove();
     }
 
     /// The device bound to `dev`, if `dev` is a namespace or pfn device
@@ -240,46 +275,68 @@ impl Pmem {
     ///
     /// # Safety
     ///
-    /// `dev` must be bound to rpmem (between probe and the end of remove).
+    /// `dev` must be bound to rpmem, and stay so during `'a` (its device
+    /// lock held, as the nd bus does for `notify`).
     pub(crate) unsafe fn from_dev<'a>(dev: &NdDevice) -> Option<&'a Self> {
         if dev.is_btt() {
             return None;
         }
-        // SAFETY: The drvdata of a bound non-btt device is the `Pmem` that
-        // `attach` set, freed only after unbind.
-        unsafe { dev.drvdata().cast::<Self>().as_ref() }
+        let ptr = dev.drvdata();
+        // SAFETY: The driver data of a bound non-btt device is the pointer
+        // `attach` stored, released only at unbind.
+        (!ptr.is_null()).then(|| unsafe { Self::borrow(ptr) })
     }
 
     /// The device a bio was submitted to.
     ///
     /// # Safety
     ///
-    /// `bio` must have been submitted to a disk of rpmem.
+    /// `bio` must have been submitted to a disk of rpmem and not be ended.
     pub(crate) unsafe fn from_bio<'a>(bio: &Bio) -> &'a Self {
-        // SAFETY: The disk's private data is the `Pmem` (`GenDisk::add`),
-        // alive while the disk takes bios.
-        unsafe { &*bio.disk_private().cast::<Self>() }
+        // SAFETY: The disk's private data is the driver data pointer
+        // (`GenDisk::add`); the device outlives the disk's bios (`unbind`
+        // deletes the disk, which drains them, before it is released).
+        unsafe { Self::borrow(bio.disk_private()) }
+    }
+
+    /// The device behind a disk of rpmem.
+    ///
+    /// # Safety
+    ///
+    /// `disk` must be an added disk of rpmem, used from one of its sysfs
+    /// files or its bios (which `unbind` drains before the device goes).
+    pub(crate) unsafe fn from_disk<'a>(disk: *mut sys::gendisk) -> &'a Self {
+        // SAFETY: The disk's private data is the driver data pointer
+        // (`GenDisk::add`), valid by the caller.
+        unsafe { Self::borrow(sys::rpmem_disk_private(disk)) }
     }
 
     /// The device of a DAX device of rpmem.
     ///
     /// # Safety
     ///
-    /// `dax` must be a live DAX device that rpmem allocated.
+    /// `dax` must be a live DAX device that rpmem allocated, used inside a
+    /// `dax_read_lock` section.
     pub(crate) unsafe fn from_dax<'a>(dax: *mut sys::dax_device) -> &'a Self {
-        // SAFETY: Its private data is the `Pmem` (`DaxDevice::new`).
-        unsafe { &*crate::dax::private(dax).cast::<Self>() }
+        // SAFETY: Its private data is the driver data pointer
+        // (`DaxDevice::new`); the device outlives the DAX device's life,
+        // which `unbind` ends (`kill_dax` waits for the read sections).
+        unsafe { Self::borrow(crate::dax::private(dax)) }
     }
 
     /// The device of a page map of rpmem, `None` while it is being set up.
     ///
     /// # Safety
     ///
-    /// `pgmap` must be a live page map that rpmem mapped.
+    /// `pgmap` must be a page map that rpmem mapped, referenced by the
+    /// caller (`memory_failure` holds `get_dev_pagemap`).
     pub(crate) unsafe fn from_pagemap<'a>(pgmap: *mut sys::dev_pagemap) -> Option<&'a Self> {
-        // SAFETY: Its owner is null or the `Pmem` (`PageMap::set_owner`),
-        // which outlives the mapping's users.
-        unsafe { crate::pagemap::owner_of(pgmap).cast::<Self>().as_ref() }
+        // SAFETY: By the caller `pgmap` is valid.
+        let ptr = unsafe { crate::pagemap::owner_of(pgmap) };
+        // SAFETY: The owner is null or the driver data pointer
+        // (`PageMap::set_owner`); the device is released only after
+        // `memunmap_pages` waited for the caller's page map reference.
+        (!ptr.is_null()).then(|| unsafe { Self::borrow(ptr) })
     }
 
     fn dax(&self) -> Option<&DaxDevice> {
@@ -355,7 +412,7 @@ impl Pmem {
         // SAFETY: As in `do_read`, in the other direction.
         unsafe { mem::write_pages_flushcache(self.addr(offset), seg.page, seg.offset, seg.len) };
         if poisoned {
-            self.drop_records(sectors);
+            self.drop_records(sectors)?;
         }
         Ok(())
     }
@@ -393,11 +450,18 @@ impl Pmem {
         Ok(())
     }
 
-    /// Drops the records of `sectors` once good data is in them.
-    fn drop_records(&self, sectors: Range<u64>) {
-        self.poison.clear(sectors);
+    /// Drops the records of `sectors` once good data is in them. `EIO`
+    /// when a record could not be dropped (no memory for the lookup table,
+    /// or `struct badblocks` could not split an entry): it stays, reads of
+    /// it keep failing, and the write that repaired it reports the error
+    /// rather than a recovery that did not happen.
+    fn drop_records(&self, sectors: Range<u64>) -> Result {
+        if !self.poison.clear(sectors) {
+            return Err(EIO);
+        }
         poison::count(&self.poison.counters.recoveries);
         self.notify_badblocks();
+        Ok(())
     }
 
     /// Makes the pages touching `sectors` whose records all lie inside
@@ -411,7 +475,11 @@ impl Pmem {
         for page in first..sectors.end.div_ceil(SECTORS_PER_PAGE) {
             if self.poison.covered_by(&range::page_span(page, 1), sectors) {
                 let pfn = (self.layout.phys_addr + self.layout.page_offset(page)) >> PAGE_SHIFT;
-                mem::clear_page_poison(pfn..pfn + 1);
+                // SAFETY: `linear` means the namespace is mapped through a
+                // page map of this device, held until it is released;
+                // `page` is inside it (callers stay inside the data area)
+                // and its records were just cleared.
+                unsafe { mem::clear_page_poison(pfn..pfn + 1) };
             }
         }
     }
@@ -432,18 +500,28 @@ impl Pmem {
     /// Recovery hands out the range up to the first poisoned page, at least
     /// one page. Without poison: the whole request, or everything to the end
     /// of the device while the poison list is empty (as nd_pmem).
+    ///
+    /// `pgoff` past the data area is refused (`ERANGE`) and `nr_pages` is
+    /// clamped to what the data area has from `pgoff` on, so no
+    /// caller-supplied number reaches the arithmetic unchecked.
     pub(crate) fn direct_access(
         &self,
         pgoff: u64,
         nr_pages: u64,
-        req: TaggedKaddr,
+        req: KaddrRequest,
     ) -> Result<Access> {
+        let avail = self.layout.pages_from(pgoff);
+        if avail == 0 {
+            return Err(ERANGE);
+        }
+        // `pgoff` is inside the data area: no overflow from here on.
         let offset = self.layout.page_offset(pgoff);
-        let kaddr = req.with_addr(self.addr(offset) as usize).ok_or(EINVAL)?;
+        let kaddr = Kaddr::new(self.addr(offset) as usize, req.mode()).ok_or(EINVAL)?;
         let pfn = (self.layout.phys_addr + offset) >> PAGE_SHIFT;
         let pages = if self.poison.is_empty() {
-            self.layout.pages_from(pgoff)
+            avail
         } else {
+            let nr_pages = nr_pages.min(avail);
             let span = range::page_span(pgoff, nr_pages);
             match (self.poison.check(span.clone()), req.mode()) {
                 (None, _) => nr_pages,
@@ -462,8 +540,12 @@ impl Pmem {
         Ok(Access { pages, kaddr, pfn })
     }
 
-    /// `zero_page_range`: writes a page of zeroes (clearing poison first).
+    /// `zero_page_range`: writes a page of zeroes (clearing poison first);
+    /// `ERANGE` past the data area.
     pub(crate) fn zero_page_range(&self, pgoff: u64) -> Result {
+        if self.layout.pages_from(pgoff) == 0 {
+            return Err(ERANGE);
+        }
         self.do_write(&Segment {
             page: mem::zero_page(),
             offset: 0,
@@ -482,10 +564,13 @@ impl Pmem {
     /// sub-page write over exactly the bad sectors. Order: clear the media,
     /// copy the data with flushcache, then drop the records.
     ///
+    /// `addr` and `bytes` are checked: `addr` must lie in the first page of
+    /// `pgoff` in the mapping and the range must end inside the data area,
+    /// else nothing is written (0).
+    ///
     /// # Safety
     ///
-    /// `addr` must be the address `direct_access` returned for `pgoff` (plus
-    /// an offset inside the range), `bytes` long, and `iter` a valid source.
+    /// `iter` must be a valid source of `bytes` bytes.
     pub(crate) unsafe fn recovery_write(
         &self,
         pgoff: u64,
@@ -493,10 +578,21 @@ impl Pmem {
         bytes: usize,
         iter: *mut sys::iov_iter,
     ) -> usize {
-        let off = (addr as u64) & (PAGE_SIZE - 1);
+        if self.layout.pages_from(pgoff) == 0 {
+            return 0;
+        }
+        let page = self.addr(self.layout.page_offset(pgoff)) as usize;
+        let off = (addr as usize).wrapping_sub(page) as u64;
+        let end = (pgoff << PAGE_SHIFT)
+            .checked_add(off)
+            .and_then(|start| start.checked_add(bytes as u64));
+        if off >= PAGE_SIZE || end.is_none_or(|end| end > self.layout.capacity()) {
+            return 0;
+        }
         let span = range::page_span(pgoff, (off + bytes as u64).div_ceil(PAGE_SIZE));
         if self.poison.check(span.clone()).is_none() {
-            // SAFETY: By the caller.
+            // SAFETY: `addr..+bytes` is inside the mapping (checked above);
+            // `iter` by the caller.
             return unsafe { mem::copy_from_iter_flushcache(addr, bytes, iter) };
         }
         let write = extents::full_sectors(pgoff * PAGE_SIZE + off, bytes as u64);
@@ -506,23 +602,35 @@ impl Pmem {
         if self.clear_media(write.clone()).is_err() {
             return 0;
         }
-        // SAFETY: By the caller.
+        // SAFETY: `addr..+bytes` is inside the mapping (checked above);
+        // `iter` by the caller.
         let written = unsafe { mem::copy_from_iter_flushcache(addr, bytes, iter) };
-        if written == bytes {
-            self.drop_records(write);
+        if written != bytes {
+            return written;
         }
-        written
+        match self.drop_records(write) {
+            Ok(()) => written,
+            // The data is in, but the record stays: report nothing written
+            // (fs/dax.c: EFAULT) rather than a recovery that did not happen.
+            Err(_) => 0,
+        }
     }
 
     /// A memory failure on pages of this device (`memory_failure` of the
     /// page map): the file system holding it is told which data is lost.
     ///
-    /// The range is also recorded as poison (unless the pages are going away
-    /// with the device), so that later reads fail fast and a recovery write
-    /// can repair it.
+    /// A real failure (a machine check, a firmware report) is also
+    /// recorded as poison, so that later reads fail fast and a recovery
+    /// write can repair it. A simulated one (`MF_SW_SIMULATED`:
+    /// `madvise(MADV_HWPOISON)`, hwpoison `corrupt-pfn`) leaves the media
+    /// as it was, as with nd_pmem, unless the `record_simulated` module
+    /// parameter asks for it; nor is anything recorded for pages that go
+    /// away with the device (`MF_MEM_PRE_REMOVE`).
     pub(crate) fn memory_failure(&self, pfn: u64, nr_pages: u64, mf_flags: i32) -> Result {
         let data = self.layout.pfn_range_to_data(pfn, nr_pages).ok_or(ENXIO)?;
-        if mf_flags & sys::mf_flags_MF_MEM_PRE_REMOVE as i32 == 0 {
+        let simulated = mf_flags & sys::mf_flags_MF_SW_SIMULATED as i32 != 0;
+        let removing = mf_flags & sys::mf_flags_MF_MEM_PRE_REMOVE as i32 != 0;
+        if !removing && (!simulated || poison::record_simulated()) {
             self.inject_poison(data.start >> SECTOR_SHIFT..data.end >> SECTOR_SHIFT)?;
         }
         let dax = self.dax().ok_or(EOPNOTSUPP)?;
@@ -531,7 +639,7 @@ impl Pmem {
 
     /// `NVDIMM_REVALIDATE_POISON`: reloads the poison list from the bus.
     pub(crate) fn revalidate_poison(&self) {
-        self.load_known_poison(&self.poison_range());
+        self.load_known_poison(&self.poison_range);
     }
 
     /// Adds the bus's known poison inside `range` (physical, the data area)
@@ -553,18 +661,6 @@ impl Pmem {
             }
         }
         self.notify_badblocks();
-    }
-
-    /// Physical range whose poison belongs to this device's data area.
-    fn poison_range(&self) -> Range<u64> {
-        let (start_pad, end_trunc) = if self.dev.is_pfn() {
-            let (_, start_pad, end_trunc) = self.dev.pfn().info();
-            (start_pad, end_trunc)
-        } else {
-            (0, 0)
-        };
-        let start = self.layout.phys_addr + self.layout.data_offset + start_pad;
-        start..self.layout.phys_addr + self.layout.size - end_trunc
     }
 
     /// `NVDIMM_REVALIDATE_REGION`: follows the region's read-only state.
@@ -640,7 +736,7 @@ impl Pmem {
         let start = Instant::<Monotonic>::now();
         for i in 0..calls {
             let pgoff = 2 * (i.wrapping_mul(0x9e37_79b9) % half);
-            let req = TaggedKaddr::request(AccessMode::Failfast);
+            let req = KaddrRequest::new(AccessMode::Failfast);
             core::hint::black_box(self.direct_access(pgoff, 1, req).map(|a| a.pages).ok());
         }
         let ns = start.elapsed().as_nanos() as u64;

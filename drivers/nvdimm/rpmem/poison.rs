@@ -34,6 +34,12 @@ pub(crate) fn clear_policy() -> ClearPolicy {
     ClearPolicy::from_u8(CLEAR_POLICY.load(Relaxed) as u8)
 }
 
+/// Whether simulated memory failures (`MF_SW_SIMULATED`) are recorded as
+/// poison: module parameter `record_simulated`, fixed at load time.
+pub(crate) fn record_simulated() -> bool {
+    crate::module_parameters::record_simulated.value()
+}
+
 /// Sets the clearing policy; devices use it from their next clear on.
 pub(crate) fn set_clear_policy(policy: ClearPolicy) {
     CLEAR_POLICY.store(policy as u32, Relaxed);

@@ -72,9 +72,10 @@ impl Layout {
         (pgoff << PAGE_SHIFT) + self.data_offset
     }
 
-    /// Pages of the data area from page `pgoff` to its end.
+    /// Pages of the data area from page `pgoff` to its end: 0 when `pgoff`
+    /// is past it, whatever its value (no shift of `pgoff` that could wrap).
     pub const fn pages_from(&self, pgoff: u64) -> u64 {
-        self.capacity().saturating_sub(pgoff << PAGE_SHIFT) >> PAGE_SHIFT
+        (self.capacity() >> PAGE_SHIFT).saturating_sub(pgoff)
     }
 
     /// Byte range of the data area, relative to the data area, that the

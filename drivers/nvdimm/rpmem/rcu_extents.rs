@@ -15,6 +15,7 @@
 
 use crate::{
     extents::{Extent, Splice},
+    mem::NoIoScope,
     sys,
 };
 use core::{alloc::Layout, ptr::NonNull};
@@ -156,11 +157,14 @@ impl RcuExtents {
     }
 
     /// Excludes other writers until the returned guard is dropped; may
-    /// sleep.
+    /// sleep. Allocations under it are `GFP_NOIO` (the guard holds a
+    /// [`NoIoScope`]): writers run in the device's own I/O path.
     pub(crate) fn writer(&self) -> Writer<'_> {
+        let noio = NoIoScope::enter();
         Writer {
             list: self,
             _guard: self.writer.lock(),
+            _noio: noio,
         }
     }
 }
@@ -180,6 +184,8 @@ impl PinnedDrop for RcuExtents {
 pub(crate) struct Writer<'a> {
     list: &'a RcuExtents,
     _guard: MutexGuard<'a, ()>,
+    /// Left after the mutex is released.
+    _noio: NoIoScope,
 }
 
 impl Writer<'_> {

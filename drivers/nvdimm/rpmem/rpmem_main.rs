@@ -9,6 +9,49 @@
 //! `rcu_extents`, its lock-free lookup table) and `debugfs` its debug files;
 //! `glue` holds the entry points the C tables call; `range`, `extents`,
 //! `kaddr` and `parse` are pure logic, tested on the host too.
+//!
+//! # Lifetimes
+//!
+//! A bound device is the nd device's driver data (`NdDevice::reserve_data`,
+//! the first devres registration of a probe), so it is released last at
+//! unbind. Devres runs, in this order: `Pmem::unbind` (the DAX device
+//! killed after telling its holder, `MF_MEM_PRE_REMOVE`; the disk deleted,
+//! which drains bios and removes its sysfs files), `memunmap_pages` (waits
+//! for every `memory_failure` holding the page map), the mappings and the
+//! memory region, and last the device (its debugfs files first, then the
+//! DAX and disk references and the poison store).
+//!
+//! # Locks, outermost first
+//!
+//! 1. The nd device's lock (driver core): probe, remove, unbind, `notify`.
+//! 2. `memory_failure`'s `mf_mutex` (mm), around the page map's
+//!    `memory_failure`.
+//! 3. The nvdimm bus lock, then its badrange spinlock (`Region::known_poison`:
+//!    nothing sleeps under them, the copy allocates `GFP_ATOMIC`). Both are
+//!    released before the poison store is touched, and no store lock is
+//!    held while the bus's clear-error command or `badrange_forget` runs.
+//! 4. The poison store's writer mutex (`RcuExtents::writer`): every change
+//!    to the records. Inside it: the `struct badblocks` seqlock (writer
+//!    side), RCU frees (`kvfree_call_rcu`), and allocations, all `GFP_NOIO`
+//!    (a `memalloc_noio` scope), because writers run in the device's own I/O
+//!    path.
+//! 5. Read sides, which nest in anything and take nothing: the RCU read
+//!    lock of the lookup table, the `struct badblocks` seqlock retry loop,
+//!    `dax_read_lock` (the DAX core's SRCU, held by callers of
+//!    `direct_access`).
+//!
+//! lockdep checks this order in every test run (the test kernel has
+//! `PROVE_LOCKING`).
+//!
+//! # What may sleep
+//!
+//! May sleep: probe, remove and unbind; `notify` (revalidation takes the bus
+//! lock); `submit_bio` when a write meets poison (the store's mutex, the
+//! bus's clear-error command: as nd_pmem's `pmem_clear_poison`), and on
+//! `REQ_PREFLUSH`/`REQ_FUA` (`nvdimm_flush`); `recovery_write` and
+//! `zero_page_range`; `memory_failure`; the sysfs and debugfs files. Never
+//! sleeps: `direct_access` (the lookup is lock-free), a read bio, a write
+//! bio that meets no poison.
 
 use kernel::{error::to_result, prelude::*};
 
@@ -43,6 +86,12 @@ module! {
     authors: ["rpmem developers"],
     description: "Persistent memory block and DAX driver with poison recovery",
     license: "GPL",
+    params: {
+        record_simulated: bool {
+            default: false,
+            description: "Record simulated memory failures (MADV_HWPOISON, hwpoison corrupt-pfn) as poison (default: no; they notify the file system only, as with nd_pmem)",
+        },
+    },
 }
 
 /// The module: its nd driver (`nd_rpmem`) is registered while it is loaded,
@@ -55,7 +104,7 @@ struct Rpmem {
 
 impl kernel::Module for Rpmem {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let debugfs = debugfs::Root::new()?;
+        let debugfs = debugfs::Root::new();
         // SAFETY: Registers the static driver of rpmem_glue.c once; `Drop`
         // unregisters it.
         to_result(unsafe { sys::rpmem_nd_driver_register() })?;

@@ -236,7 +236,7 @@ mod range {
 
 #[kernel::prelude::kunit_tests(rpmem_kaddr)]
 mod kaddr {
-    use crate::kaddr::{AccessMode, TaggedKaddr, RECOVERY_FLAG};
+    use crate::kaddr::{AccessMode, Kaddr, KaddrRequest, RECOVERY_FLAG};
     use crate::sys;
     use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
     use kernel::ffi::{c_int, c_long, c_ulong, c_void};
@@ -387,12 +387,18 @@ mod kaddr {
 
     #[test]
     fn tagged_values_round_trip() {
-        let t = TaggedKaddr::new(TEST_ADDR, AccessMode::Recovery).expect("aligned");
-        assert_eq!(t.addr(), TEST_ADDR);
-        assert_eq!(t.mode(), AccessMode::Recovery);
-        assert_eq!(t.into_raw(), TEST_ADDR | RECOVERY_FLAG);
-        assert!(TaggedKaddr::new(TEST_ADDR + 1, AccessMode::Failfast).is_none());
-        assert!(TaggedKaddr::from_request(TEST_ADDR).is_err());
+        let k = Kaddr::new(TEST_ADDR, AccessMode::Recovery).expect("aligned");
+        assert_eq!(k.addr(), TEST_ADDR);
+        assert_eq!(k.mode(), AccessMode::Recovery);
+        assert_eq!(k.into_raw(), TEST_ADDR | RECOVERY_FLAG);
+        assert!(Kaddr::new(TEST_ADDR + 1, AccessMode::Failfast).is_none());
+        assert!(Kaddr::new(0, AccessMode::Failfast).is_none());
+        assert!(KaddrRequest::from_raw(TEST_ADDR).is_err());
+        assert_eq!(KaddrRequest::new(AccessMode::Recovery).into_raw(), RECOVERY_FLAG);
+        assert_eq!(
+            KaddrRequest::from_raw(RECOVERY_FLAG).map(KaddrRequest::mode),
+            Ok(AccessMode::Recovery)
+        );
     }
 }
 

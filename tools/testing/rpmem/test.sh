@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make test: host unit tests, then guest boots (at once) running KUnit and
-# the selftests, each with its dmesg check. Ends with "N passed, N failed,
-# N skipped".
+# make test: host unit tests and the harness self-test, then guest boots
+# (at once) running KUnit and the selftests, each with its dmesg check.
+# Ends with "N passed, N failed, N skipped" (counted by results.sh).
 #
 # usage: test.sh [selftest...]        (default: all of TEST_PROGS)
 # DRIVER=nd_pmem runs the guest suites against the C driver instead.
+# Results go to a new folder: $RPMEM_OUT if it is empty or new, else a new
+# folder inside it, so that an earlier run's results are never counted.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 . "$here/lib.sh"
+. "$here/results.sh"
 
 DRIVER=${DRIVER:-rpmem}
 case "$DRIVER" in rpmem | nd_pmem) ;; *) die "DRIVER must be rpmem or nd_pmem" ;; esac
-out=${RPMEM_OUT:-$(rpmem_cache)/results/test-$(date +%Y%m%d-%H%M%S)}
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
+out=$(results_dir "${RPMEM_OUT:-$(rpmem_cache)/results/test-$(date +%Y%m%d-%H%M%S)}") ||
+	die "cannot create a results folder"
+COUNT_ROOT=$out
 start=$(date +%s)
 
 "$here/setup.sh" || die "setup failed"
@@ -44,6 +47,14 @@ if ! grep -q '^test result:' "$out/cargo-test.log"; then
 	host_fail=$((host_fail + 1))
 fi
 echo "    host: $host_pass passed, $host_fail failed"
+PASS=$host_pass FAIL=$host_fail
+
+# The harness itself, on deliberately broken suites: run by run.sh like a
+# guest suite, counted like one.
+step "host: harness self-test (run.sh and this count on broken suites)"
+RPMEM_SUITES=$here RPMEM_RESULTS=$out RPMEM_TEST_TIMEOUT=300 \
+	"$root/tools/testing/selftests/rpmem/run.sh" harness-selftest | sed 's/^/    /'
+count_tap "$out/harness-selftest.tap" file
 
 # The selftests to run: the ones named, or all but leaks.sh, spread over
 # guest boots that run at once, one vCPU each (the suites are sequential, so
@@ -97,44 +108,23 @@ for pid in "${vm_pids[@]}"; do
 	wait "$pid" || vm_status=1
 done
 
-# Count: top-level ok/not ok of every .tap, test cases of KUnit's KTAP.
-pass=$host_pass fail=$host_fail skip=0
-for f in $(find "$out" -name '*.tap'); do
-	p=$(grep -E '^ok ' "$f" | grep -vc '# SKIP')
-	s=$(grep -cE '^ok .*# SKIP' "$f")
-	n=$(grep -cE '^not ok ' "$f")
-	pass=$((pass + p)) skip=$((skip + s)) fail=$((fail + n))
-done
-if [ -e "$out/kunit.ktap" ]; then
-	pass=$((pass + $(grep -cE '^\s+ok ' "$out/kunit.ktap")))
-	fail=$((fail + $(grep -cE '^\s+not ok ' "$out/kunit.ktap")))
-fi
-# Every suite asked for must have left its results.
-expected=()
-[ ${#main[@]} -gt 0 ] && expected+=("$out/dmesg.tap" "${main[@]/#/$out/}")
-[ "$DRIVER" = rpmem ] && [ ${#main[@]} -gt 0 ] && expected+=("$out/kunit.ktap")
-[ ${#dax[@]} -gt 0 ] && expected+=("$out/dax/dmesg.tap" "${dax[@]/#/$out/dax/}")
-[ ${#leaks[@]} -gt 0 ] && expected+=("$out/kmemleak/dmesg.tap" "$out/kmemleak/leaks")
-for f in "${expected[@]}"; do
-	case "$f" in *.tap | *.ktap) ;; *) f=${f%.sh}.tap ;; esac
-	if [ ! -s "$f" ]; then
-		echo "  FAIL: no results in $f"
-		fail=$((fail + 1))
-	fi
-done
+# Count (results.sh): every guest's final status, dmesg check, KUnit and
+# suites, each failure printed with its reason.
+echo
+[ ${#main[@]} -gt 0 ] && count_guest "$out" "$([ "$DRIVER" = rpmem ] && echo 1 || echo 0)" "${main[@]}"
+[ ${#dax[@]} -gt 0 ] && count_guest "$out/dax" 0 "${dax[@]}"
+[ ${#leaks[@]} -gt 0 ] && count_guest "$out/kmemleak" 0 "${leaks[@]}"
 # The benchmark smoke run's report: numbers from a KASAN kernel, so a check
 # of the reporting path, not a result (make bench gives those).
 if [ -s "$out/bench/raw.jsonl" ]; then
 	python3 "$here/bench-report.py" "$out/bench" "smoke run on the test kernel (KASAN), not a result" \
 		>"$out/bench/report.log" 2>&1 ||
-		{ echo "  FAIL: bench-report.py on $out/bench; log: $out/bench/report.log"; fail=$((fail + 1)); }
+		count_fail "bench-report.py on $out/bench; log: $out/bench/report.log"
 fi
-if [ $vm_status != 0 ] && [ "$fail" = 0 ]; then
-	fail=1 # the guest failed in a way no test reported (timeout, crash)
+if [ $vm_status != 0 ] && [ "$FAIL" = 0 ]; then
+	count_fail "a guest failed in a way no test reported (see the vm: lines above)"
 fi
 
-echo
-find "$out" -name '*.tap' -o -name kunit.ktap | xargs grep -hE '^\s*not ok ' 2>/dev/null | sed 's/^\s*/  FAIL: /'
 echo "results: $out ($(( $(date +%s) - start ))s)"
-echo "$pass passed, $fail failed, $skip skipped"
-[ "$fail" = 0 ]
+echo "$PASS passed, $FAIL failed, $SKIP skipped"
+[ "$FAIL" = 0 ]

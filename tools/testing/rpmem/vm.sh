@@ -36,6 +36,8 @@ results=$(realpath "$results")
 scratch="$results/vm"
 rm -rf "$scratch"
 mkdir -p "$scratch"
+# What an earlier boot in this folder left and the checks below read.
+rm -f "$results/guest-done" "$results/guest.log" "$results/dmesg.log" "$results/dmesg.tap"
 
 # Fresh, sparse NVDIMM backing files for every boot.
 nvdimm_size=${RPMEM_NVDIMM_SIZE:-1G}
@@ -112,10 +114,12 @@ if [ -s "$scratch/splats" ]; then
 	echo "vm: kernel reported a problem ($log):" >&2
 	first=$(head -1 "$scratch/splats" | cut -d: -f1)
 	sed -n "$((first > 5 ? first - 5 : 1)),$((first + 40))p" "$log" | sed 's/^/    /' >&2
-	echo "not ok 1 dmesg clean: $(head -1 "$scratch/splats" | cut -d: -f2- | cut -c1-120)" >"$results/dmesg.tap"
+	printf 'TAP version 13\n1..1\nnot ok 1 dmesg clean: %s\n' \
+		"$(head -1 "$scratch/splats" | cut -d: -f2- | cut -c1-120)" >"$results/dmesg.tap"
 	status=1
 else
-	echo "ok 1 dmesg clean (no BUG/WARNING/Oops/KASAN/lockdep/KFENCE/hung task)" >"$results/dmesg.tap"
+	printf 'TAP version 13\n1..1\nok 1 dmesg clean (no BUG/WARNING/Oops/KASAN/lockdep/KFENCE/hung task)\n' \
+		>"$results/dmesg.tap"
 fi
 if [ ! -e "$results/guest-done" ]; then
 	echo "vm: the guest script did not run to its end; console: $console" >&2

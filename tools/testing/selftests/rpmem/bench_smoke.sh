@@ -11,13 +11,6 @@
 # $RPMEM_RESULTS/bench for tools/testing/rpmem/bench-report.py.
 cd "$(dirname "$0")" && . ./lib.sh
 
-ktap_header
-if [ "$DRIVER" != rpmem ]; then
-	ktap_plan 1
-	ktap_skip "benchmark smoke run" "compares rpmem with nd_pmem: needs rpmem"
-	ktap_finished
-	exit
-fi
 out=${RPMEM_RESULTS:-/tmp/rpmem-results}/bench
 throughput=(raw_randread_4k_j1 raw_randwrite_4k_j1 raw_read_128k_j1 raw_write_128k_j1)
 for fs in xfs ext4; do
@@ -28,9 +21,15 @@ done
 throughput+=(faults_xfs_pte faults_xfs_pmd)
 lookups=(0 1 64 512 1000)
 workloads=$((1 + ${#throughput[@]} + 2 + ${#lookups[@]}))
+ktap_header
 ktap_plan $((2 + workloads))
+if [ "$DRIVER" != rpmem ]; then
+	ktap_skip_rest "benchmark smoke run" "compares rpmem with nd_pmem: needs rpmem"
+	ktap_finished
+	exit
+fi
 
-mkdir -p "$out"
+setup "$out created" mkdir -p "$out"
 if ./bench_run.sh --quick 1 500ms "$out" 2>"$out/progress.log"; then
 	ktap_pass "bench_run.sh --quick runs to the end"
 else

@@ -54,5 +54,5 @@ check "sysfs unbind/bind $e820" sh -c "
 	echo $e820 > /sys/bus/nd/drivers/$drv/bind && test -b /dev/$bdev"
 
 # Leave the namespaces raw for the next test.
-for ns in "$nfit0" "$nfit1"; do namespace_mode "$ns" raw; done
+for ns in "$nfit0" "$nfit1"; do setup "$ns left raw" namespace_mode "$ns" raw; done
 ktap_finished

@@ -7,19 +7,26 @@
 # sync_file_range paths; queue limits and features as nd_pmem has them.
 cd "$(dirname "$0")" && . ./lib.sh
 
+# fio's jobs (name:description), run on each device; then 1 case of
+# unaligned I/O, 5 of queue limits, 3 of iostats, dax/write_cache and the
+# end of the device.
+jobs=("direct:O_DIRECT random 512B..132K writes verify"
+	"buffered:buffered random writes verify, fsync every 8"
+	"synced:O_DIRECT writes with sync_file_range and fdatasync")
 ktap_header
-ktap_plan 16
+ktap_plan $((1 + 2 * ${#jobs[@]} + 1 + 5 + 3))
 
 check "load $DRIVER" driver_load
 nfit=$(namespace_on ACPI.NFIT 0)
 e820=$(namespace_on e820 0)
-namespace_mode "$nfit" raw 2>/dev/null
+setup "$nfit raw" namespace_mode "$nfit" raw
 
 # fio with verification: every block written is read back and checked.
 # One fio run a device (fio's start-up costs more than its I/O in a KASAN
 # guest under TCG): three jobs one after the other (stonewall), each writing
 # 4 MiB in random 512 B..132 KiB pieces at random 512 B aligned offsets and
-# verifying them by crc32c; one test case a job, from its error field.
+# verifying them by crc32c; one test case a job, from its error field and
+# fio's exit status.
 fio_jobs() {
 	printf '[global]\nfilename=%s\nrandseed=%s\nrw=randwrite\nbsrange=512-132k\nblockalign=512\n' "$1" $RANDOM
 	printf 'size=4M\nioengine=psync\nverify=crc32c\ndo_verify=1\nverify_fatal=1\nverify_state_save=0\nstonewall\n'
@@ -32,24 +39,24 @@ for ns in "$nfit" "$e820"; do
 	dev=/dev/$(blockdev_of "$ns")
 	fio_jobs "$dev" >/tmp/fio.job
 	fio --output-format=terse /tmp/fio.job >/tmp/fio.out 2>&1
-	for job in "direct:O_DIRECT random 512B..132K writes verify" \
-		"buffered:buffered random writes verify, fsync every 8" \
-		"synced:O_DIRECT writes with sync_file_range and fdatasync"; do
+	rc=$?
+	for job in "${jobs[@]}"; do
 		# Terse lines: version;fio version;job name;group;error;...
 		err=$(awk -F';' -v j="${job%%:*}" '$3 == j { print $5 }' /tmp/fio.out)
-		if [ "$err" = 0 ]; then
+		if [ "$err" = 0 ] && [ $rc = 0 ]; then
 			ktap_pass "$dev: ${job#*:}"
 		else
 			ktap_fail "$dev: ${job#*:}"
-			ktap_diag "fio job ${job%%:*}: error '${err:-no result}'"
+			ktap_diag "fio job ${job%%:*}: error '${err:-no result}', fio exit status $rc"
 			tail -n 5 /tmp/fio.out | sed 's/^/# /'
 		fi
 	done
 done
 
 dev=/dev/$(blockdev_of "$e820")
-head -c 1049089 /dev/urandom >/tmp/blob # 1 MiB + 1025 bytes
-dd if=/tmp/blob of="$dev" bs=4096 seek=12345 oflag=seek_bytes conv=notrunc,fsync status=none
+setup "1 MiB + 1025 random bytes" to_file /tmp/blob head -c 1049089 /dev/urandom
+setup "blob written at byte 12345 of $dev" \
+	dd if=/tmp/blob of="$dev" bs=4096 seek=12345 oflag=seek_bytes conv=notrunc,fsync status=none
 got=$(dd if="$dev" bs=4096 skip=12288 count=260 iflag=direct,skip_bytes status=none |
 	tail -c +58 | head -c 1049089 | sha256sum)
 expect_eq "$dev: 1 MiB + 1025 bytes at byte 12345 read back with O_DIRECT" "$(sha256sum </tmp/blob)" "$got"
@@ -65,8 +72,8 @@ io_accounted() {
 	local before after
 	echo 1 >/sys/block/$b/queue/iostats
 	read -r -a before </sys/block/$b/stat
-	./rpmem_io read "$dev" 0 8192 direct >/dev/null
-	./rpmem_io write "$dev" 0 4096 5 direct >/dev/null
+	io_is "done 8192" read "$dev" 0 8192 direct &&
+		io_is "done 4096" write "$dev" 0 4096 5 direct || { echo 0 >/sys/block/$b/queue/iostats; return 1; }
 	read -r -a after </sys/block/$b/stat
 	echo 0 >/sys/block/$b/queue/iostats
 	[ $((after[0] - before[0])) -ge 1 ] && [ $((after[4] - before[4])) -ge 1 ] ||

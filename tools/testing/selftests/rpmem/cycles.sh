@@ -15,7 +15,7 @@ check "load $DRIVER" driver_load
 drv=$(nd_driver)
 nfit=$(namespace_on ACPI.NFIT 1)
 e820=$(namespace_on e820 0)
-namespace_mode "$nfit" fsdax -a 2M
+setup "$nfit fsdax" namespace_mode "$nfit" fsdax -a 2M
 
 io() { ./rpmem_io "$@"; }
 
@@ -31,7 +31,7 @@ bind_cycles() {
 			echo "$dev" >/sys/bus/nd/drivers/$drv/bind || return 1
 			[ "$(io check /dev/$b 1048576 8192 $i direct)" = "done 8192" ] ||
 				{ echo "cycle $i: $b lost data"; return 1; }
-			io write /dev/$b 1048576 8192 $((i + 1)) direct >/dev/null
+			io_is "done 8192" write /dev/$b 1048576 8192 $((i + 1)) direct || return 1
 		done
 	done
 }
@@ -44,20 +44,20 @@ module_cycles() {
 		driver_load || return 1
 		[ "$(io check /dev/$b 0 4096 $i direct)" = "done 4096" ] ||
 			{ echo "cycle $i: $b lost data"; return 1; }
-		io write /dev/$b 0 4096 $((i + 1)) direct >/dev/null
+		io_is "done 4096" write /dev/$b 0 4096 $((i + 1)) direct || return 1
 	done
 }
 
 for ns in "$e820" "$nfit"; do
 	b=$(blockdev_of "$ns")
-	io write /dev/$b 1048576 8192 1 direct >/dev/null
+	setup "$b: 8 KiB written" io_is "done 8192" write /dev/$b 1048576 8192 1 direct
 done
 check "$CYCLES cycles of unbind/bind ($e820 raw, $nfit fsdax), data kept" bind_cycles
 # Module cycles rebind every namespace; the fsdax one (1 GiB of struct
 # pages to set up each time) had its cycles above.
-namespace_mode "$nfit" raw
+setup "$nfit raw" namespace_mode "$nfit" raw
 b=$(blockdev_of "$e820")
-io write /dev/$b 0 4096 1 direct >/dev/null
+setup "$b: 4 KiB written" io_is "done 4096" write /dev/$b 0 4096 1 direct
 check "$CYCLES cycles of rmmod/insmod, data kept" module_cycles
 check "all namespaces bound again" test -b "/dev/$(blockdev_of "$e820")" -a -b "/dev/$(blockdev_of "$nfit")"
 

@@ -14,7 +14,7 @@ ktap_plan 7
 
 kmemleak=/sys/kernel/debug/kmemleak
 if ! echo clear 2>/dev/null >$kmemleak; then
-	for i in $(seq 7); do ktap_skip "leak check $i" "kmemleak is not enabled (boot with kmemleak=on)"; done
+	ktap_skip_rest "leak check" "kmemleak is not enabled (boot with kmemleak=on)"
 	ktap_finished
 	exit 0
 fi
@@ -29,7 +29,7 @@ life_cycle() {
 		namespace_mode "$ns" $mode -a 2M 2>/dev/null || namespace_mode "$ns" $mode || return 1
 		b=$(blockdev_of "$ns")
 		[ -b "/dev/$b" ] || { echo "$mode: no block device"; return 1; }
-		./rpmem_io write /dev/$b 0 65536 1 direct >/dev/null
+		io_is "done 65536" write /dev/$b 0 65536 1 direct || return 1
 		[ "$(./rpmem_io check /dev/$b 0 65536 1 direct)" = "done 65536" ] || { echo "$mode: I/O failed"; return 1; }
 		ndctl disable-namespace "$ns" >/dev/null && ndctl enable-namespace "$ns" >/dev/null || return 1
 	done
@@ -46,21 +46,25 @@ dax_mount() {
 }
 check "ext4 -o dax mounted, written, unmounted" dax_mount
 
-# The poison store's allocations: the lookup table (600 ranges, 88 beyond
-# the kernel's 512), its listing, clearing, and a device unbound with
-# records left.
+# The poison store's allocations (rpmem only): the lookup table (600
+# ranges, 88 beyond the kernel's 512), its listing, clearing, and a device
+# unbound with records left.
 poison_store() {
 	local b d i
 	namespace_mode "$e820" raw || return 1
 	b=$(blockdev_of "$e820") d=/sys/kernel/debug/rpmem/$b
-	[ "$DRIVER" = rpmem ] || return 0
 	for i in $(seq 0 599); do echo "sectors $((i * 16)) 1" >$d/inject || return 1; done
 	[ "$(wc -l <$d/list)" = 600 ] || return 1
 	echo "0 9600" >$d/clear && [ "$(wc -l <$d/list)" = 0 ] || return 1
 	for i in $(seq 0 599); do echo "sectors $((i * 16)) 1" >$d/inject || return 1; done
 	echo "$e820" >/sys/bus/nd/drivers/$drv/unbind && echo "$e820" >/sys/bus/nd/drivers/$drv/bind
 }
-check "poison store filled past 512, listed, cleared, refilled, unbound" poison_store
+if [ "$DRIVER" = rpmem ]; then
+	check "poison store filled past 512, listed, cleared, refilled, unbound" poison_store
+else
+	ktap_skip "poison store filled past 512, listed, cleared, refilled, unbound" \
+		"rpmem only: nd_pmem has no debugfs poison store"
+fi
 
 unbind_bind() {
 	local i
@@ -78,10 +82,10 @@ check "rmmod and insmod 3 times" reload
 
 # Two scans: kmemleak reports an object only once it stayed unreferenced
 # across a scan; objects of the driver are named by their allocation trace.
-echo scan >$kmemleak
+setup "kmemleak scan" write_attr $kmemleak scan
 sleep 2
-echo scan >$kmemleak
-cat $kmemleak >/tmp/kmemleak.txt
+setup "second kmemleak scan" write_attr $kmemleak scan
+setup "kmemleak report read" to_file /tmp/kmemleak.txt cat $kmemleak
 leaks=$(grep -c "rpmem\|nd_pmem\|pmem_attach\|nvdimm" /tmp/kmemleak.txt)
 expect_eq "kmemleak: no leak from the driver ($(grep -c '^unreferenced object' /tmp/kmemleak.txt) unrelated reports)" 0 "$leaks"
 [ "$leaks" = 0 ] || grep -B3 -A20 "rpmem\|nd_pmem" /tmp/kmemleak.txt | head -n 60 | sed 's/^/# /'

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# Helpers for the rpmem selftests (sourced). Output is KTAP: one
-# "ok N desc" / "not ok N desc" line per test case, "# ..." for diagnostics.
+# Helpers for the rpmem selftests (sourced). Output is KTAP: "TAP version
+# 13", the plan "1..N" (before any case: run.sh fails a suite whose plan is
+# missing, late or different from its count of cases), one "ok N desc" /
+# "not ok N desc" line per test case, "# ..." for diagnostics.
 #
 # Environment (set by run.sh in the guest):
 #   DRIVER     rpmem (default) or nd_pmem: the driver under test
@@ -16,19 +18,73 @@ if [ -n "${RPMEM_TRACE:-${rpmem_trace:-}}" ]; then
 	set -x
 fi
 KTAP_N=0
+KTAP_PLAN=
 KTAP_PASS=0
 KTAP_FAIL=0
 KTAP_SKIP=0
+KTAP_SETUP_FAIL=0
+KTAP_SETUP_LOG=${TMPDIR:-/tmp}/rpmem-setup.$$
 
 ktap_header() { echo "TAP version 13"; }
-ktap_plan() { echo "1..$1"; }
+ktap_plan() { KTAP_PLAN=$1; echo "1..$1"; }
 ktap_pass() { KTAP_N=$((KTAP_N + 1)); KTAP_PASS=$((KTAP_PASS + 1)); echo "ok $KTAP_N $*"; }
 ktap_fail() { KTAP_N=$((KTAP_N + 1)); KTAP_FAIL=$((KTAP_FAIL + 1)); echo "not ok $KTAP_N $*"; }
+# ktap_skip DESC REASON: a case that cannot apply here (never ktap_pass).
 ktap_skip() { KTAP_N=$((KTAP_N + 1)); KTAP_SKIP=$((KTAP_SKIP + 1)); echo "ok $KTAP_N $1 # SKIP ${2:-}"; }
+# ktap_skip_rest DESC REASON: every case of the plan not reported yet, as
+# skipped "DESC N" (a suite that cannot apply keeps its plan).
+ktap_skip_rest() {
+	while [ "$KTAP_N" -lt "${KTAP_PLAN:-0}" ]; do ktap_skip "$1 $((KTAP_N + 1))" "$2"; done
+}
 ktap_diag() { echo "# $*"; }
+# ktap_finished: the totals; fails (exit status 1 of the suite) when a
+# case or a setup step failed or the cases do not match the plan.
 ktap_finished() {
-	echo "# totals: pass:$KTAP_PASS fail:$KTAP_FAIL skip:$KTAP_SKIP"
-	[ "$KTAP_FAIL" = 0 ]
+	echo "# totals: pass:$KTAP_PASS fail:$KTAP_FAIL skip:$KTAP_SKIP setup failures:$KTAP_SETUP_FAIL"
+	[ "$KTAP_N" = "$KTAP_PLAN" ] || ktap_diag "$KTAP_N cases, plan says ${KTAP_PLAN:-nothing}"
+	[ "$KTAP_FAIL" = 0 ] && [ "$KTAP_SETUP_FAIL" = 0 ] && [ "$KTAP_N" = "$KTAP_PLAN" ]
+}
+
+# setup DESC CMD...: a step the cases after it rely on, not a case itself.
+# CMD runs in this shell (it may set variables), its output kept aside; when
+# it fails, "# setup failed: DESC" and its output become diagnostics, and
+# the suite fails (ktap_finished, and run.sh, which reads that line).
+# Returns CMD's status.
+setup() {
+	local desc=$1 rc l n=0
+	shift
+	"$@" >"$KTAP_SETUP_LOG" 2>&1
+	rc=$?
+	[ $rc = 0 ] && return 0
+	KTAP_SETUP_FAIL=$((KTAP_SETUP_FAIL + 1))
+	echo "# setup failed: $desc (exit status $rc)"
+	while IFS= read -r l && [ $n -lt 20 ]; do
+		echo "#   $l"
+		n=$((n + 1))
+	done <"$KTAP_SETUP_LOG"
+	return $rc
+}
+
+# write_attr FILE VALUE: VALUE written to FILE (sysfs, debugfs); fails
+# with the shell's message when the write is refused.
+write_attr() { echo "$2" >"$1"; }
+
+# to_file FILE CMD...: CMD's output into FILE (a setup step's redirection).
+to_file() {
+	local f=$1
+	shift
+	"$@" >"$f"
+}
+
+# io_is EXPECTED ARGS...: ./rpmem_io ARGS printed EXPECTED (rpmem_io exits
+# 0 when the call ran, whatever its result: the output says how it went).
+io_is() {
+	local want=$1 out
+	shift
+	out=$(./rpmem_io "$@")
+	[ "$out" = "$want" ] && return 0
+	echo "rpmem_io $*: '$out', expected '$want'"
+	return 1
 }
 
 # check DESC CMD...: one test case from a command's exit status; the

@@ -11,11 +11,25 @@
 # recovery write; debugfs counters and bad input.
 cd "$(dirname "$0")" && . ./lib.sh
 
+# The plan, the same on both drivers, section by section: the module
+# parameters (9), 600 ranges (9), 3 mounts, the matrix (methods x 3 disks x
+# POISON_CASE; e820 has no machine check: skipped), revalidation (2), a
+# full list (4), sub-page recovery (2 x SUB_PAGE), the policies (4 x
+# POLICY), the race (1), the counters (1), bad debugfs input (bad_inject, 2
+# past the end, 1 clear, bad_bench), lookup_bench (1), the list unchanged
+# (1).
+methods=(sysfs debugfs madvise corrupt-pfn mce)
+POISON_CASE=10 SUB_PAGE=8 POLICY=2
+bad_inject=("abc" "bytes 1" "sectors 1 0" "bytes 0 0" "0 99999999999999999999"
+	"bytes 18446744073709551615 2" "sectors -1 1" "$(printf '%070d' 1) 1")
+bad_bench=(0 abc 100000001 "1 2")
 ktap_header
+ktap_plan $((9 + 9 + 3 + ${#methods[@]} * 3 * POISON_CASE + 2 + 4 + 2 * SUB_PAGE + 4 * POLICY + 1 + 1 +
+	${#bad_inject[@]} + 2 + 1 + ${#bad_bench[@]} + 1 + 1))
 if [ "$DRIVER" != rpmem ]; then
-	ktap_plan 1
-	ktap_skip "poison" "rpmem only (nd_pmem has no recovery policy, debugfs or overflow list)"
-	exit 0
+	ktap_skip_rest "poison" "rpmem only (nd_pmem has no recovery policy, debugfs or overflow list)"
+	ktap_finished
+	exit
 fi
 
 param=/sys/module/rpmem/parameters/clear_poison
@@ -23,11 +37,14 @@ sigbus="sigbus code=BUS_MCEERR_AR lsb=12 in_page=1"
 
 # --- the module parameter -------------------------------------------------
 driver_unload_quiet
-modprobe nd_btt
+setup "nd_btt loaded" modprobe nd_btt
 expect_eq "insmod clear_poison=bogus refused with EINVAL" "errno=EINVAL" "$(./rpmem_io finit "$RPMEM_KO" clear_poison=bogus)"
 check "module not loaded after the refusal" not test -d /sys/module/rpmem
 check "dmesg names the valid values" sh -c "dmesg | grep -q 'rpmem: clear_poison: expected auto, firmware or software'"
-check "insmod clear_poison=software" insmod "$RPMEM_KO" clear_poison=software
+expect_eq "insmod record_simulated=bogus refused with EINVAL" "errno=EINVAL" "$(./rpmem_io finit "$RPMEM_KO" record_simulated=bogus)"
+# The matrix below records simulated failures (MADV_HWPOISON, corrupt-pfn)
+# as poison: mf_sim.sh tests the default, which does not.
+check "insmod clear_poison=software record_simulated=1" insmod "$RPMEM_KO" clear_poison=software record_simulated=1
 expect_eq "parameter reads software" software "$(<$param)"
 expect_eq "parameter write 'soft' refused with EINVAL" "errno=EINVAL" "$(./rpmem_io sysfs $param soft)"
 expect_eq "parameter unchanged by the refused write" software "$(<$param)"
@@ -39,11 +56,12 @@ nfit1=$(namespace_on ACPI.NFIT 1)
 e820=$(namespace_on e820 0)
 
 # --- 600 ranges: the kernel's list holds 512, the rest overflows -----------
-namespace_mode "$nfit0" raw
+setup "$nfit0 raw" namespace_mode "$nfit0" raw
 b=$(blockdev_of "$nfit0")
 dbg=/sys/kernel/debug/rpmem/$b
-./rpmem_io write /dev/$b 0 $((600 * 16 * 512)) 7 direct >/dev/null
-for ((i = 0; i < 600; i++)); do echo "sectors $((i * 16)) 1"; done | ./rpmem_io lines $dbg/inject
+setup "$b: written" io_is "done $((600 * 16 * 512))" write /dev/$b 0 $((600 * 16 * 512)) 7 direct
+for ((i = 0; i < 600; i++)); do echo "sectors $((i * 16)) 1"; done >/tmp/ranges
+setup "$b: 600 ranges injected through debugfs" io_is "done 600" lines $dbg/inject </tmp/ranges
 expect_eq "$b: 600 ranges listed in debugfs" 600 "$(wc -l <$dbg/list)"
 expect_eq "$b: first and last records" "0 1|9584 1" "$(head -1 $dbg/list)|$(tail -1 $dbg/list)"
 expect_eq "$b: 88 refused by the kernel's list, all 600 in the lookup table" \
@@ -71,9 +89,24 @@ fs_setup() {
 	esac >/dev/null && mount -o dax /dev/$b "$m" && echo "$m"
 }
 
-# The page frame and device sector of page $2 of file $1 (written, mapped).
-pfn_of() { ./rpmem_fault pfn "$1" $(($2 * 4096)); }
-sector_of() { echo $(($(./rpmem_io phys "$1" $(($2 * 4096))) / 512)); }
+# pfn_of VAR FILE PAGE, sector_of VAR FILE PAGE: the page frame (FILE is
+# mapped), the device sector, of page PAGE of FILE (written) into VAR; they
+# fail on anything but a number (setup steps).
+pfn_of() {
+	local _v
+	_v=$(./rpmem_fault pfn "$2" $(($3 * 4096)))
+	[[ $_v =~ ^[0-9]+$ ]] || { echo "rpmem_fault pfn $2: '$_v'"; return 1; }
+	printf -v "$1" %s "$_v"
+}
+sector_of() {
+	local _v
+	_v=$(./rpmem_io phys "$2" $(($3 * 4096)))
+	[[ $_v =~ ^[0-9]+$ ]] || { echo "rpmem_io phys $2: '$_v'"; return 1; }
+	printf -v "$1" %s $((_v / 512))
+}
+
+# corrupt_pfn PFN: a simulated memory failure of page frame PFN.
+corrupt_pfn() { modprobe hwpoison_inject && echo "$1" >/sys/kernel/debug/hwpoison/corrupt-pfn; }
 
 # mce_inject PHYS: an uncorrected memory error at PHYS, logged as the
 # machine check handler does (mce-inject "sw"), which the NFIT notifier
@@ -96,22 +129,23 @@ wait_record() {
 }
 
 # poison_case TAG MOUNT DISK METHOD: file MOUNT/METHOD of 4 pages; page 2 is
-# poisoned by METHOD, then read, faulted, recovered and read again.
+# poisoned by METHOD, then read, faulted, recovered and read again:
+# POISON_CASE cases, whatever the method.
 poison_case() {
-	local tag=$1/$4 m=$2 b=$3 how=$4 f=$2/$4 bb=/sys/block/$3/badblocks s pfn out
+	local tag=$1/$4 m=$2 b=$3 how=$4 f=$2/$4 bb=/sys/block/$3/badblocks s= pfn= out
 	: >"$f"
-	./rpmem_io write "$f" 0 16384 1 >/dev/null
-	s=$(sector_of "$f" 2)
-	pfn=$(pfn_of "$f" 2)
+	setup "$tag: $f written" io_is "done 16384" write "$f" 0 16384 1
+	setup "$tag: sector of page 2" sector_of s "$f" 2
+	setup "$tag: page frame of page 2" pfn_of pfn "$f" 2
 	case $how in
-	sysfs) echo "$s 8" >"$bb" ;;
-	debugfs) echo "bytes $((s * 512)) 4096" >/sys/kernel/debug/rpmem/$b/inject ;;
+	sysfs) check "$tag: '$s 8' written to $bb" write_attr "$bb" "$s 8" ;;
+	debugfs)
+		check "$tag: debugfs inject 'bytes $((s * 512)) 4096' accepted" \
+			write_attr /sys/kernel/debug/rpmem/$b/inject "bytes $((s * 512)) 4096" ;;
 	madvise)
 		expect_eq "$tag: MADV_HWPOISON kills the mapper with BUS_MCEERR_AR" "$sigbus" \
 			"$(./rpmem_fault madvise "$f" 8192)" ;;
-	corrupt-pfn)
-		modprobe hwpoison_inject
-		check "$tag: corrupt-pfn $pfn accepted" sh -c "echo $pfn >/sys/kernel/debug/hwpoison/corrupt-pfn" ;;
+	corrupt-pfn) check "$tag: corrupt-pfn $pfn accepted" corrupt_pfn "$pfn" ;;
 	mce)
 		check "$tag: machine check at $(printf '%#x' $((pfn * 4096))) logged" mce_inject $((pfn * 4096)) ;;
 	esac
@@ -128,22 +162,27 @@ poison_case() {
 }
 
 # sub_page TAG MOUNT DISK: one poisoned sector inside a page; a write that
-# leaves it uncovered fails and writes nothing, one that covers it recovers.
+# leaves it uncovered fails and writes nothing, one that covers it recovers:
+# SUB_PAGE cases.
 sub_page() {
-	local tag=$1 m=$2 b=$3 f=$2/subpage bb=/sys/block/$3/badblocks s
+	local tag=$1 m=$2 b=$3 f=$2/subpage bb=/sys/block/$3/badblocks s=
 	: >"$f"
-	./rpmem_io write "$f" 0 16384 1 >/dev/null
-	s=$(($(sector_of "$f" 1) + 2))
-	dd if=/dev/$b of=/tmp/before bs=512 skip=$((s - 2)) count=8 iflag=direct status=none
-	echo "$s 1" >"$bb"
+	setup "$tag: $f written" io_is "done 16384" write "$f" 0 16384 1
+	setup "$tag: sector of page 1" sector_of s "$f" 1
+	s=$((s + 2))
+	setup "$tag: sectors $((s - 2))..$((s + 5)) saved" \
+		dd if=/dev/$b of=/tmp/before bs=512 skip=$((s - 2)) count=8 iflag=direct status=none
+	setup "$tag: '$s 1' written to $bb" write_attr "$bb" "$s 1"
 	expect_eq "$tag: pread of a page with one bad sector fails with EIO" "errno=EIO" "$(./rpmem_io read "$f" 4096 4096)"
 	expect_eq "$tag: sub-page pwrite missing the bad sector fails with EFAULT" "errno=EFAULT" \
 		"$(./rpmem_io write "$f" $((4096 + 512)) 512 3)"
 	expect_eq "$tag: pwrite covering half of it fails with EFAULT" "errno=EFAULT" \
 		"$(./rpmem_io write "$f" $((4096 + 1024 + 256)) 512 3)"
 	expect_eq "$tag: record kept" "$s 1" "$(line_starting "$bb" "$s ")"
-	dd if=/dev/$b of=/tmp/after01 bs=512 skip=$((s - 2)) count=2 iflag=direct status=none
-	dd if=/dev/$b of=/tmp/after3 bs=512 skip=$((s + 1)) count=1 iflag=direct status=none
+	setup "$tag: sectors $((s - 2)) and $((s - 1)) read" \
+		dd if=/dev/$b of=/tmp/after01 bs=512 skip=$((s - 2)) count=2 iflag=direct status=none
+	setup "$tag: sector $((s + 1)) read" \
+		dd if=/dev/$b of=/tmp/after3 bs=512 skip=$((s + 1)) count=1 iflag=direct status=none
 	check "$tag: nothing written by the failed writes (sectors 0, 1, 3)" sh -c \
 		"cmp -n 1024 /tmp/before /tmp/after01 && cmp -i 1536:0 -n 512 /tmp/before /tmp/after3"
 	expect_eq "$tag: 512-byte pwrite over exactly the bad sector recovers" "done 512" \
@@ -153,22 +192,23 @@ sub_page() {
 		"$(./rpmem_io check "$f" 4096 1024 1 5120 512 3 5632 2560 1)"
 }
 
-# policy TAG MOUNT DISK POLICY EXPECT: a recovery pwrite under POLICY.
+# policy TAG MOUNT DISK POLICY EXPECT: a recovery pwrite under POLICY:
+# POLICY cases.
 policy() {
-	local tag="$1/clear_poison=$4" f=$2/policy-$4 bb=/sys/block/$3/badblocks s
+	local tag="$1/clear_poison=$4" f=$2/policy-$4 bb=/sys/block/$3/badblocks s=
 	: >"$f"
-	./rpmem_io write "$f" 0 8192 1 >/dev/null
-	s=$(sector_of "$f" 1)
-	echo "$4" >$param
-	echo "$s 8" >"$bb"
+	setup "$tag: $f written" io_is "done 8192" write "$f" 0 8192 1
+	setup "$tag: sector of page 1" sector_of s "$f" 1
+	setup "$tag: clear_poison=$4" write_attr $param "$4"
+	setup "$tag: '$s 8' written to $bb" write_attr "$bb" "$s 8"
 	expect_eq "$tag: recovery pwrite" "$5" "$(./rpmem_io write "$f" 4096 4096 2)"
 	if [ "$5" = "done 4096" ]; then
 		expect_eq "$tag: record dropped, data in" "|done 4096" "$(line_starting "$bb" "$s ")|$(./rpmem_io check "$f" 4096 4096 2)"
 	else
 		expect_eq "$tag: record kept" "$s 8" "$(line_starting "$bb" "$s ")"
-		echo "$s 8" >/sys/kernel/debug/rpmem/$3/clear
+		setup "$tag: record cleared through debugfs" write_attr /sys/kernel/debug/rpmem/$3/clear "$s 8"
 	fi
-	echo auto >$param
+	setup "$tag: clear_poison=auto again" write_attr $param auto
 }
 
 m_xfs=$(fs_setup "$nfit0" xfs)
@@ -179,11 +219,13 @@ m_e820=$(fs_setup "$e820" ext4)
 check "e820 $e820: ext4 mounted -o dax" test -n "$m_e820"
 b_xfs=$(blockdev_of "$nfit0") b_ext4=$(blockdev_of "$nfit1") b_e820=$(blockdev_of "$e820")
 
-for how in sysfs debugfs madvise corrupt-pfn mce; do
+for how in "${methods[@]}"; do
 	poison_case "NFIT xfs" "$m_xfs" "$b_xfs" $how
 	poison_case "NFIT ext4" "$m_ext4" "$b_ext4" $how
 	if [ $how = mce ]; then
-		ktap_skip "e820 ext4/mce" "machine checks reach pmem only through the NFIT notifier"
+		for ((i = 1; i <= POISON_CASE; i++)); do
+			ktap_skip "e820 ext4/mce: case $i of $POISON_CASE" "machine checks reach pmem only through the NFIT notifier"
+		done
 	else
 		poison_case "e820 ext4" "$m_e820" "$b_e820" $how
 	fi
@@ -193,27 +235,30 @@ done
 # (a new revalidation) brings back only its own page.
 f=$m_xfs/mce2
 : >"$f"
-./rpmem_io write "$f" 0 4096 1 >/dev/null
-pfn=$(pfn_of "$f" 0) s=$(sector_of "$f" 0)
-mce_inject $((pfn * 4096))
+setup "NFIT xfs: $f written" io_is "done 4096" write "$f" 0 4096 1
+setup "NFIT xfs: page frame of $f" pfn_of pfn "$f" 0
+setup "NFIT xfs: sector of $f" sector_of s "$f" 0
+setup "NFIT xfs: machine check at page frame $pfn" mce_inject $((pfn * 4096))
 check "NFIT xfs: a second machine check revalidates" wait_record /sys/block/$b_xfs/badblocks "$s 8"
 expect_eq "NFIT xfs: only the new record after revalidation" "$s 8" "$(</sys/block/$b_xfs/badblocks)"
-./rpmem_io write "$f" 0 4096 1 >/dev/null
+setup "NFIT xfs: $f recovered" io_is "done 4096" write "$f" 0 4096 1
 
 # Scrub results past the kernel list's 512 ranges are kept too: with the
 # list full, a machine check's page lands in the lookup table.
 dbg=/sys/kernel/debug/rpmem/$b_xfs
 cap=$(</sys/block/$b_xfs/size)
-for ((i = 1; i <= 512; i++)); do echo "sectors $((cap - i * 16)) 1"; done | ./rpmem_io lines $dbg/inject >/dev/null
+for ((i = 1; i <= 512; i++)); do echo "sectors $((cap - i * 16)) 1"; done >/tmp/ranges
+setup "NFIT xfs: 512 ranges at the end injected" io_is "done 512" lines $dbg/inject </tmp/ranges
 f=$m_xfs/mce3
 : >"$f"
-./rpmem_io write "$f" 0 4096 1 >/dev/null
-pfn=$(pfn_of "$f" 0) s=$(sector_of "$f" 0)
-mce_inject $((pfn * 4096))
+setup "NFIT xfs: $f written" io_is "done 4096" write "$f" 0 4096 1
+setup "NFIT xfs: page frame of $f" pfn_of pfn "$f" 0
+setup "NFIT xfs: sector of $f" sector_of s "$f" 0
+setup "NFIT xfs: machine check at page frame $pfn" mce_inject $((pfn * 4096))
 check "NFIT xfs, list full: machine-checked page '$s 8' kept (debugfs list)" wait_record $dbg/list "$s 8"
 expect_eq "NFIT xfs, list full: its pread fails with EIO" "errno=EIO" "$(./rpmem_io read "$f" 0 4096)"
 expect_eq "NFIT xfs, list full: recovery pwrite" "done 4096" "$(./rpmem_io write "$f" 0 4096 2)"
-echo "$((cap - 512 * 16)) $((512 * 16))" >$dbg/clear
+setup "NFIT xfs: the 512 ranges cleared" write_attr $dbg/clear "$((cap - 512 * 16)) $((512 * 16))"
 expect_eq "NFIT xfs: list empty again" 0 "$(wc -l <$dbg/list)"
 
 sub_page "NFIT xfs" "$m_xfs" "$b_xfs"
@@ -228,8 +273,9 @@ policy "e820 ext4" "$m_e820" "$b_e820" software "done 4096"
 # bytes nor zeroes.
 f=$m_xfs/race
 : >"$f"
-./rpmem_io write "$f" 0 8192 1 >/dev/null
-echo "$(sector_of "$f" 1) 8" >/sys/block/$b_xfs/badblocks
+setup "NFIT xfs: $f written" io_is "done 8192" write "$f" 0 8192 1
+setup "NFIT xfs: sector of page 1 of $f" sector_of s "$f" 1
+setup "NFIT xfs: page 1 of $f poisoned" write_attr /sys/block/$b_xfs/badblocks "$s 8"
 expect_eq "NFIT xfs: readers during a recovery write" "eio >0 new 1 stale 0 other 0" "$(./rpmem_io race "$f" 4096 5 1)"
 
 # Counters and debugfs input, on the e820 disk.
@@ -237,12 +283,12 @@ dbg=/sys/kernel/debug/rpmem/$b_e820
 counter() { sed -n "s/^$1 //p" $dbg/counters; }
 f=$m_e820/counted
 : >"$f"
-./rpmem_io write "$f" 0 4096 9 >/dev/null
-s=$(sector_of "$f" 0)
+setup "e820: $f written" io_is "done 4096" write "$f" 0 4096 9
+setup "e820: sector of $f" sector_of s "$f" 0
 before="$(counter poison_hits) $(counter recoveries) $(counter software_clears)"
-echo "sectors $s 8" >$dbg/inject
-./rpmem_io read "$f" 0 4096 >/dev/null
-./rpmem_io write "$f" 0 4096 1 >/dev/null
+setup "e820: $f poisoned through debugfs" write_attr $dbg/inject "sectors $s 8"
+setup "e820: its read refused" io_is "errno=EIO" read "$f" 0 4096
+setup "e820: its recovery write" io_is "done 4096" write "$f" 0 4096 1
 read -r h r c <<<"$before"
 # Two hits: the read, and the write's failfast attempt before fs/dax.c
 # retries it in recovery mode.
@@ -250,21 +296,19 @@ expect_eq "e820: counters after one refused read and one recovery" "$((h + 2)) $
 	"$(counter poison_hits) $(counter recoveries) $(counter software_clears)"
 list=$(<$dbg/list)
 cap=$(</sys/block/$b_e820/size)
-for input in "abc" "bytes 1" "sectors 1 0" "bytes 0 0" "$cap 1" "$((cap - 1)) 2" "0 99999999999999999999" \
-	"bytes 18446744073709551615 2" "sectors -1 1" "$(printf '%070d' 1) 1"; do
+for input in "${bad_inject[@]}" "$cap 1" "$((cap - 1)) 2"; do
 	expect_eq "debugfs inject '$input' refused with EINVAL" "errno=EINVAL" "$(./rpmem_io sysfs $dbg/inject "$input")"
 done
 expect_eq "debugfs clear 'x' refused with EINVAL" "errno=EINVAL" "$(./rpmem_io sysfs $dbg/clear x)"
-for input in 0 abc 100000001 "1 2"; do
+for input in "${bad_bench[@]}"; do
 	expect_eq "debugfs lookup_bench '$input' refused with EINVAL" "errno=EINVAL" "$(./rpmem_io sysfs $dbg/lookup_bench "$input")"
 done
-echo 1000 >$dbg/lookup_bench
+setup "debugfs lookup_bench: 1000 lookups" write_attr $dbg/lookup_bench 1000
 read -r w1 records w2 calls w3 ns <$dbg/lookup_bench
 expect_eq "debugfs lookup_bench: 1000 lookups timed" "records 0 calls 1000 total_ns>0" \
 	"$w1 $records $w2 $calls $w3$([ "${ns:-0}" -gt 0 ] && echo '>0')"
 expect_eq "debugfs list unchanged by refused input" "$list" "$(<$dbg/list)"
 
-for m in "$m_xfs" "$m_ext4" "$m_e820"; do umount "$m"; done
-for ns in "$nfit0" "$nfit1" "$e820"; do namespace_mode "$ns" raw; done
-ktap_plan "$KTAP_N"
+for m in "$m_xfs" "$m_ext4" "$m_e820"; do setup "$m unmounted" umount "$m"; done
+for ns in "$nfit0" "$nfit1" "$e820"; do setup "$ns left raw" namespace_mode "$ns" raw; done
 ktap_finished

@@ -2,28 +2,38 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Run rpmem selftests (all of TEST_PROGS, or the ones named) and write each
-# one's KTAP output to $RPMEM_RESULTS/<test>.tap; a progress line per test.
-cd "$(dirname "$0")" || exit 1
+# one's KTAP output to $RPMEM_RESULTS/<test>.tap, followed by the line
+# "# run.sh: exit status N"; a progress line per test, with every reason
+# the suite fails (ktap.sh: a plan missing, late or not met, a non-zero
+# exit status, a kill, a timeout, a failed setup step).
+# The suites are the ones in this folder, or in $RPMEM_SUITES (the harness
+# self-test runs broken ones from there). Exit status 0: every suite
+# passed; 1: some suite failed, its .tap says why.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/ktap.sh"
+cd "${RPMEM_SUITES:-$here}" || exit 2
 results=${RPMEM_RESULTS:-/tmp/rpmem-results}
-mkdir -p "$results"
+mkdir -p "$results" || exit 2
 [ $# -gt 0 ] || set -- $(make -s list)
 status=0
 for t in "$@"; do
 	t=${t%.sh}.sh
+	tap=$results/${t%.sh}.tap
 	if [ ! -x "$t" ]; then
 		echo "selftest $t: no such test" >&2
-		echo "not ok 1 $t: no such test" >"$results/${t%.sh}.tap"
+		printf 'TAP version 13\n1..1\nnot ok 1 %s: no such test\n%s1\n' "$t" "$KTAP_STATUS_MARK" >"$tap"
 		status=1
 		continue
 	fi
-	start=$(date +%s)
-	timeout -k 10 "${RPMEM_TEST_TIMEOUT:-900}" "./$t" >"$results/${t%.sh}.tap" 2>"$results/${t%.sh}.err"
+	start=$EPOCHSECONDS
+	timeout -k 10 "${RPMEM_TEST_TIMEOUT:-900}" "./$t" >"$tap" 2>"$results/${t%.sh}.err"
 	rc=$?
-	pass=$(grep -c '^ok ' "$results/${t%.sh}.tap")
-	fail=$(grep -c '^not ok ' "$results/${t%.sh}.tap")
-	[ $rc = 124 ] && echo "not ok 999 $t timed out" >>"$results/${t%.sh}.tap" && fail=$((fail + 1))
-	echo "selftest $t: $pass ok, $fail not ok ($(( $(date +%s) - start ))s)"
-	grep '^not ok ' "$results/${t%.sh}.tap" | sed 's/^/    /'
-	[ "$fail" = 0 ] && [ "$rc" = 0 ] || status=1
+	ktap_verify "$tap" "$rc" || status=1
+	# After a line cut short by a kill, the status goes on a line of its own.
+	[ "$KV_PARTIAL" = 1 ] && echo >>"$tap"
+	echo "$KTAP_STATUS_MARK$rc" >>"$tap"
+	echo "selftest $t: $KV_PASS ok, $KV_FAIL not ok, $KV_SKIP skipped ($((EPOCHSECONDS - start))s)"
+	for l in "${KV_NOTOK[@]}"; do echo "    $l"; done
+	for l in "${KV_WHY[@]}"; do echo "    FAILED: $l"; done
 done
 exit $status

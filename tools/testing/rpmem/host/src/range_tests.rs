@@ -31,6 +31,19 @@ proptest! {
     }
 
     #[test]
+    fn pages_from_never_wraps(l in layout(), pgoff in any::<u64>()) {
+        // Large offsets used to wrap in `pgoff << PAGE_SHIFT` and look like
+        // the first pages of the device.
+        let pages = l.pages_from(pgoff);
+        prop_assert!(pages <= l.capacity() / PAGE_SIZE);
+        if pgoff >= l.capacity() / PAGE_SIZE {
+            prop_assert_eq!(pages, 0);
+        } else {
+            prop_assert_eq!(pages + pgoff, l.capacity() / PAGE_SIZE);
+        }
+    }
+
+    #[test]
     fn pfn_ranges_stay_inside(l in layout(), pfn in 0u64..1 << 21, n in 0u64..64) {
         let first = (l.phys_addr + l.data_offset) / PAGE_SIZE;
         let inside = n > 0 && pfn >= first && (pfn + n - first) * PAGE_SIZE <= l.capacity();
