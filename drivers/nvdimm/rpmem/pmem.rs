@@ -425,7 +425,12 @@ impl Pmem {
     /// that the write leaves without poison get their HWPoison flag cleared
     /// and their direct mapping back (a machine check may have unmapped
     /// it), as nd_pmem's `__pmem_clear_poison` does.
+    ///
+    /// Runs in a `memalloc_noio` scope: the clear-error command, the bus
+    /// list edit and the direct-map change (`set_memory_*`, which may split
+    /// page tables) allocate, and this is the device's own write path.
     fn clear_media(&self, sectors: Range<u64>) -> Result {
+        let _noio = mem::NoIoScope::enter();
         let offset = self.layout.offset_of(sectors.start);
         let len = u32::try_from((sectors.end - sectors.start) << SECTOR_SHIFT).map_err(|_| EIO)?;
         let phys = self.layout.phys_addr + offset;
