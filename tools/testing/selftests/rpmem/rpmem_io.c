@@ -19,6 +19,10 @@
  *   rpmem_io pollwrite FILE STRING                 poll(2) FILE for POLLPRI
  *                                                  while a child writes it
  *   rpmem_io finit MODULE PARAMS                   finit_module(2)
+ *   rpmem_io rmmod MODULE                          delete_module(2), as
+ *                                                  rmmod does (O_NONBLOCK)
+ *   rpmem_io readfd FD                             read(2) of up to 4 KiB
+ *                                                  from an inherited FD
  *
  * Prints "done N" (bytes transferred) or "errno=NAME"; for check also
  * " mismatch at N", the results of several ranges on one line; for lines
@@ -188,6 +192,27 @@ static int finit(const char *module, const char *params)
 	return 0;
 }
 
+static int rmmod(const char *module)
+{
+	if (syscall(SYS_delete_module, module, O_NONBLOCK))
+		printf("errno=%s\n", strerrorname_np(errno));
+	else
+		printf("done\n");
+	return 0;
+}
+
+static int readfd(int fd)
+{
+	char buf[4096];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	if (n < 0)
+		printf("errno=%s\n", strerrorname_np(errno));
+	else
+		printf("done %zd\n", n);
+	return 0;
+}
+
 /* Write each line of stdin to PATH with its own write(2), one open. */
 static int lines(const char *path)
 {
@@ -271,6 +296,10 @@ int main(int argc, char **argv)
 		return pollwrite(argv[2], argv[3]);
 	if (!strcmp(cmd, "finit") && argc == 4)
 		return finit(argv[2], argv[3]);
+	if (!strcmp(cmd, "rmmod") && argc == 3)
+		return rmmod(argv[2]);
+	if (!strcmp(cmd, "readfd") && argc == 3)
+		return readfd(atoi(argv[2]));
 
 	/* read PATH OFF LEN | write PATH OFF LEN SEED | check PATH (OFF LEN SEED)... */
 	step = !strcmp(cmd, "read") ? 2 : 3;
