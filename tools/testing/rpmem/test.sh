@@ -76,7 +76,7 @@ main=() dax=() leaks=()
 for t in "$@"; do
 	case "${t%.sh}" in
 	leaks) leaks=(leaks) ;;
-	dax_fs | poison | badblocks | mf_sim) dax+=("$t") ;;
+	dax_fs | poison | badblocks | mf_sim | teardown) dax+=("$t") ;;
 	*) main+=("$t") ;;
 	esac
 done
