@@ -213,6 +213,14 @@ line_starting() {
 	done <"$1"
 }
 
+# pfn_dev_of NS: the pfn device that claims namespace NS.
+pfn_dev_of() {
+	local d
+	for d in /sys/bus/nd/devices/pfn*; do
+		[ "$(read_attr "$d/namespace")" = "$1" ] && { echo "${d##*/}"; return; }
+	done
+}
+
 # The first device bound to nd driver $1 whose name starts with $2.
 bound_to() {
 	local d

@@ -42,14 +42,6 @@ injector() {
 	done
 }
 
-# pfn_of NS: the pfn device that claims namespace NS.
-pfn_of() {
-	local d
-	for d in /sys/bus/nd/devices/pfn*; do
-		[ "$(read_attr "$d/namespace")" = "$1" ] && { echo "${d##*/}"; return; }
-	done
-}
-
 # skip_cases N DESC REASON: N cases that cannot run.
 skip_cases() {
 	local i
@@ -60,7 +52,7 @@ skip_cases() {
 # cases.
 race() {
 	local ns=$1 pfn b first count inj i bad= before
-	pfn=$(pfn_of "$ns")
+	pfn=$(pfn_dev_of "$ns")
 	b=$(blockdev_of "$ns")
 	read -r first <"/sys/bus/nd/devices/$ns/resource"
 	read -r count <"/sys/bus/nd/devices/$ns/size"

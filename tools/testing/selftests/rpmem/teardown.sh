@@ -99,14 +99,6 @@ umount_bounded() {
 	[ "$RESULT" = rc=0 ] || RESULT="$RESULT: $(head -n 1 "$tmp/umount.err")"
 }
 
-# The pfn device that claims namespace $1.
-pfn_of() {
-	local d
-	for d in /sys/bus/nd/devices/pfn*; do
-		[ "$(read_attr "$d/namespace")" = "$1" ] && { echo "${d##*/}"; return; }
-	done
-}
-
 # wait_for FILE LINE SECS: until FILE has the line LINE.
 wait_for() {
 	local i
@@ -362,7 +354,7 @@ for ns in "$e820" "$nfit"; do
 		scenario "$bus raw $ns" raw "$(blockdev_of "$ns")" "$ns"
 	fi
 	namespace_mode "$ns" fsdax -a 2M
-	b=$(blockdev_of "$ns") pfn=$(pfn_of "$ns")
+	b=$(blockdev_of "$ns") pfn=$(pfn_dev_of "$ns")
 	[ "$ns" = "$nfit" ] && scenario "$bus fsdax $ns, raw /dev/$b" raw "$b" "$pfn"
 	scenario "$bus fsdax $ns, xfs" xfs "$b" "$pfn"
 	scenario "$bus fsdax $ns, ext4" ext4 "$b" "$pfn"
@@ -372,7 +364,7 @@ done
 # rmmod(8) calls delete_module(2) with O_NONBLOCK: a module in use is
 # refused with EWOULDBLOCK (EAGAIN) ("Module ... is in use").
 namespace_mode "$e820" raw
-be=$(blockdev_of "$e820") b=$(blockdev_of "$nfit") pfn=$(pfn_of "$nfit")
+be=$(blockdev_of "$e820") b=$(blockdev_of "$nfit") pfn=$(pfn_dev_of "$nfit")
 m=$(mnt_dir "$b")
 mount -o dax "/dev/$b" "$m" 2>/dev/null || mkfs_mount ext4 "$b" "$m"
 expect_eq "rmmod $module with a file system mounted on /dev/$b: refused with EAGAIN" "mounted errno=EAGAIN" \
