@@ -7,6 +7,8 @@
 #
 # usage: test.sh [selftest...]        (default: all of TEST_PROGS)
 # DRIVER=nd_pmem runs the guest suites against the C driver instead.
+# CYCLES= and ND_PMEM_RACE= are passed to the suites in the guest (see
+# cycles.sh, mf_unbind.sh, teardown.sh).
 # Results go to a new folder: $RPMEM_OUT if it is empty or new, else a new
 # folder inside it, so that an earlier run's results are never counted.
 set -uo pipefail
@@ -89,6 +91,16 @@ for g in main dax leaks; do
 done
 smp=$((boots > 1 ? 1 : 2))
 
+# The suites' knobs given to make test reach the guest as kernel command
+# line words NAME=VALUE, which the kernel hands to init's environment.
+knobs=
+for k in CYCLES ND_PMEM_RACE; do
+	v=${!k:-}
+	[ -z "$v" ] && continue
+	[[ "$v" =~ ^[A-Za-z0-9_.-]+$ ]] || die "$k=$v: only letters, digits, '_', '.' and '-'"
+	knobs+=" $k=$v"
+done
+
 # boot NAME RESULTS KUNIT APPEND SUITES...: one guest, in the background.
 # The kmemleak guest gets 2G of RAM instead of 3G: less to track and scan
 # (it must stay above the memmap=256M!1G region).
@@ -97,7 +109,8 @@ boot() {
 	local name=$1 results=$2 kunit=$3 append=$4 what=
 	shift 4
 	[ "$kunit" = 1 ] && what="KUnit + "
-	step "guest $name: $what$* against $DRIVER${append:+ ($append)}"
+	append+=$knobs
+	step "guest $name: $what$* against $DRIVER${append:+ (${append# })}"
 	RPMEM_APPEND="${RPMEM_APPEND:-} $append" RPMEM_SMP=$smp RPMEM_VM_NAME=$name \
 		RPMEM_MEM=$([ "$name" = kmemleak ] && echo 2G || echo 3G) \
 		"$here/vm.sh" "$kdir" "$results" "${RPMEM_VM_TIMEOUT:-2400}" \

@@ -73,11 +73,13 @@ extents() {
 	echo "$n $s"
 }
 
-# wait_ready FILE: until FILE has the line "ready" (30 s at most).
+# wait_ready FILE PID: until FILE has the line "ready" (30 s at most, and
+# not after PID has exited).
 wait_ready() {
 	local i
 	for ((i = 0; i < 150; i++)); do
 		[ -e "$1" ] && has_line "$1" ready && return 0
+		kill -0 "$2" 2>/dev/null || return 1
 		sleep 0.2
 	done
 	return 1
@@ -105,7 +107,7 @@ inject() {
 	local tag=$1 r=$2 p=$3 n=$4 hpid out
 	./rpmem_fault hold "$r" 0 "$n" 5 >"$tmp/holder.out" &
 	hpid=$!
-	wait_ready "$tmp/holder.out"
+	wait_ready "$tmp/holder.out" $hpid
 	expect_eq "$tag: MADV_HWPOISON of $n page(s) from 0: SIGBUS BUS_MCEERR_AR to the caller, at page 0" \
 		"sigbus code=BUS_MCEERR_AR lsb=12 stage=madvise page=0" "$(./rpmem_fault hwpoison "$p" 0 "$n")"
 	wait $hpid

@@ -21,15 +21,16 @@
  *                                            bytes (faulting them in), then
  *                                            again every 200 ms, comparing
  *                                            each round with the first;
- *                                            "ready" after the first
+ *                                            "ready" after the first; after
+ *                                            a SIGBUS it waits to be killed
  *
  * These print "sigbus code=NAME lsb=N stage=STAGE page=K" (STAGE: read,
  * madvise, touch, hold or reread: where the signal came; K: the file page
  * of si_addr, -1 outside the mapping), "madvise: errno=NAME", and for a run
  * without a signal "ok" (hwpoison), "no signal" (hold) or "timeout
- * rounds=N" (reread); reread adds " rounds=N" to its sigbus line and prints
- * "mismatch at N rounds=N" (exit status 1) when a round reads other bytes
- * than the first.
+ * rounds=N" (reread); reread follows its sigbus line with "rounds=N" and
+ * prints "mismatch at N rounds=N" (exit status 1) when a round reads other
+ * bytes than the first.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -133,9 +134,18 @@ static int staged(int argc, char **argv)
 		       info.si_addr_lsb, stage,
 		       a >= (uintptr_t)m && a < (uintptr_t)m + len ?
 		       (long)((a - (uintptr_t)m) / page) : -1L);
-		if (!strcmp(argv[1], "reread"))
-			printf(" rounds=%lu", rounds);
 		printf("\n");
+		if (!strcmp(argv[1], "reread")) {
+			printf("rounds=%lu\n", rounds);
+			fflush(stdout);
+			/*
+			 * Stay, without touching the mapping, until killed: an
+			 * exit now would unmap the pages while the kernel may
+			 * still be revoking them (see teardown.sh).
+			 */
+			for (;;)
+				pause();
+		}
 		return 0;
 	}
 	for (i = first; i < first + n; i++)

@@ -5,19 +5,20 @@
 # (2 MiB aligned), on the raw device and on xfs (rmapbt) and ext4 mounted
 # -o dax. The device is unbound through sysfs while fio writes and verifies
 # (on the raw device, or on a file), while a process has a file mapped and
-# keeps reading it (xfs), and while a debugfs file of the device is held open (rpmem). The unbind
-# must finish within a bound, fio must stop with nd_pmem's error, the
-# mapper must end as nd_pmem's does (SIGBUS BUS_MCEERR_AO through
-# MF_MEM_PRE_REMOVE), the debugfs file must read EIO, umount, bind and a new
-# mount must work, the data written before the load must read back byte for
-# byte and fsck must find the file system consistent.
-# Then rmmod with a mounted file system, an open block device and an open
-# debugfs file: refused (EAGAIN) or safe. Last, as it may take the guest
-# down, memory_failure() racing unbind: corrupt-pfn on random pages of the
-# fsdax namespace and MADV_HWPOISON on random pages of a mapped file while
-# the pfn device is unbound and bound again CYCLES times (20; CYCLES= for
-# more, CYCLES=0 skips it), with xfs mounted and a file mapped and read, and
-# fio verifying on the e820 device.
+# keeps reading it (xfs), and while a debugfs file of the device is held
+# open (rpmem). The unbind must finish within a bound, fio must stop with
+# nd_pmem's error, the mapper must end as nd_pmem's does (SIGBUS
+# BUS_MCEERR_AO through MF_MEM_PRE_REMOVE), the debugfs file must read EIO,
+# umount, bind and a new mount must work, the data written before the load
+# must read back byte for byte and fsck must find the file system
+# consistent.
+# Then rmmod with a mounted file system and with an open block device:
+# refused (EAGAIN). Then memory_failure() racing unbind: corrupt-pfn and
+# MADV_HWPOISON on random pages of the fsdax namespace (those of a file)
+# while the pfn device is unbound and bound again CYCLES times (20; CYCLES=
+# for more, CYCLES=0 skips it), with xfs mounted and fio verifying on the
+# e820 device. Last, rmmod with an open
+# debugfs file: refused (EAGAIN).
 #
 # Kernel limits found with nd_pmem (7.3), which the suite works around:
 # - xfs with more than one allocation group never finishes the
@@ -32,15 +33,18 @@
 #   and, when it unmaps or exits, oopses the kernel in the page table zap
 #   (the pages' memmap is gone). So on ext4 no process maps a file.
 # - xfs does not stop read faults during MF_MEM_PRE_REMOVE (the kernel
-#   freeze holds off writers only): a process that refaults between the
-#   invalidation of its file's DAX entries and the shutdown at the end of
-#   the notification leaves entries whose pages are gone, and the umount
-#   then oopses in dax_break_layout_final(). So the mapper here keeps its
-#   pages mapped: it is signalled, and its entries are invalidated. It
-#   reads them in quick passes 200 ms apart: a pass that overlaps the
-#   revocation refaults a page between its zap and the SIGBUS, and the
-#   invalidation then warns (WARNING in dax_disassociate_entry(), seen with
-#   nd_pmem when the passes followed each other closely).
+#   freeze holds off writers only), and the notification zaps a page, then
+#   signals. A process that refaults between the invalidation of its file's
+#   DAX entries and the shutdown at the end of the notification leaves
+#   entries whose pages are gone, and the umount then oopses in
+#   dax_break_layout_final(); one that touches a page between its zap and
+#   its signal, or that exits while the notification revokes its pages,
+#   makes the invalidation warn in dax_folio_put() (page still referenced).
+#   So the mapper here faults its pages in once, then rereads them in quick
+#   passes 200 ms apart, and after the SIGBUS stays, without touching them,
+#   until the unbind is over. The window is narrow, not closed: a pass that
+#   meets the revocation still warns (nd_pmem: once in 13 unbinds of the
+#   race below when it had such a reader; none in the scenarios' runs).
 cd "$(dirname "$0")" && . ./lib.sh
 
 ktap_header
@@ -169,18 +173,19 @@ fsck_clean() {
 	esac >"$tmp/fsck.log" 2>&1 || { tail -5 "$tmp/fsck.log"; return 1; }
 }
 
-# The outcome of a mapper from its output (rounds and the page left out:
-# they depend on timing).
-mapper_outcome() {
-	local out
-	out=$(tail -n 1 "$1" 2>/dev/null)
-	out=${out% rounds=*}
-	echo "${out% page=*}"
+# wait_for_line FILE PREFIX SECS: until FILE has a line starting with PREFIX.
+wait_for_line() {
+	local i
+	for ((i = 0; i < $3 * 5; i++)); do
+		[ -n "$(line_starting "$1" "$2" 2>/dev/null)" ] && return 0
+		nap 0.2
+	done
+	return 1
 }
 
 # What nd_pmem does, measured in this guest: the expectations per kind of
-# scenario, for fio after the unbind, for the process that keeps its pages
-# mapped (reread) and for the one that refaults them every round (loop).
+# scenario, for fio after the unbind and for the process reading a mapped
+# file.
 expect_fio() {
 	case $1 in
 	# A write that was under way fails with EIO; once del_gendisk() has set
@@ -225,7 +230,7 @@ stop() {
 }
 
 # scenario TAG KIND DISK DEV: SCENARIO_CASES cases. KIND raw (fio on
-# /dev/DISK), xfs (mounted -o dax; fio on a file, two mappers) or ext4
+# /dev/DISK), xfs (mounted -o dax; fio on a file, a mapper) or ext4
 # (mounted -o dax; fio on a file); DEV is what is unbound (the namespace,
 # or its pfn device).
 scenario() {
@@ -300,9 +305,11 @@ scenario() {
 	fi
 
 	if [ "$kind" = xfs ]; then
-		stop $rpid 10
-		out=$(mapper_outcome "$tmp/reader.out")
-		[ "$STOPPED" = running ] && out="no signal"
+		wait_for_line "$tmp/reader.out" sigbus 10
+		out=$(line_starting "$tmp/reader.out" sigbus)
+		kill $rpid
+		wait $rpid 2>/dev/null
+		out=${out% page=*}
 		expect_eq "$tag: the process reading its mapped file gets SIGBUS (MF_MEM_PRE_REMOVE)" "$(expect_reader)" "$out"
 	else
 		ktap_skip "$tag: a process reading a mapped file" "$([ $kind = raw ] && echo "no file system on the raw device" ||
@@ -350,10 +357,10 @@ scenario() {
 for ns in "$e820" "$nfit"; do
 	bus=$([ "$ns" = "$e820" ] && echo e820 || echo NFIT)
 	if [ "$ns" = "$e820" ]; then
-		namespace_mode "$ns" raw
+		setup "$ns raw" namespace_mode "$ns" raw
 		scenario "$bus raw $ns" raw "$(blockdev_of "$ns")" "$ns"
 	fi
-	namespace_mode "$ns" fsdax -a 2M
+	setup "$ns fsdax" namespace_mode "$ns" fsdax -a 2M
 	b=$(blockdev_of "$ns") pfn=$(pfn_dev_of "$ns")
 	[ "$ns" = "$nfit" ] && scenario "$bus fsdax $ns, raw /dev/$b" raw "$b" "$pfn"
 	scenario "$bus fsdax $ns, xfs" xfs "$b" "$pfn"
@@ -363,7 +370,7 @@ done
 # --- rmmod while in use --------------------------------------------------------
 # rmmod(8) calls delete_module(2) with O_NONBLOCK: a module in use is
 # refused with EWOULDBLOCK (EAGAIN) ("Module ... is in use").
-namespace_mode "$e820" raw
+setup "$e820 raw" namespace_mode "$e820" raw
 be=$(blockdev_of "$e820") b=$(blockdev_of "$nfit") pfn=$(pfn_dev_of "$nfit")
 m=$(mnt_dir "$b")
 mount -o dax "/dev/$b" "$m" 2>/dev/null || mkfs_mount ext4 "$b" "$m"
@@ -381,42 +388,22 @@ expect_eq "/dev/$be: reads through the open descriptor and a new open" "done 409
 	"$(./rpmem_io readfd 3) $(./rpmem_io check "/dev/$be" 0 4096 6 direct)"
 exec 3<&-
 
-# An open debugfs file (rpmem only), held by a subshell, so that a fault on
-# close kills the subshell and not the suite. rpmem's debugfs files pin the
-# module while open (the kernel crate's have no owner: before they were
-# rpmem's own, the module went and closing the file oopsed in
-# full_proxy_release): rmmod is refused, the file still reads.
-if [ "$DRIVER" = rpmem ]; then
-	dmesg_before=$(dmesg | grep -cE "$splat")
-	size=$(wc -c <"/sys/kernel/debug/rpmem/$be/counters")
-	out=$(
-		exec 4<"/sys/kernel/debug/rpmem/$be/counters"
-		r=$(./rpmem_io rmmod rpmem)
-		echo "rmmod $r, read $(./rpmem_io readfd 4)"
-	)
-	sleep 1
-	new_splats=$(($(dmesg | grep -cE "$splat") - dmesg_before))
-	expect_eq "rmmod rpmem with a debugfs file open: refused with EAGAIN, the file reads on, no kernel report" \
-		"rmmod errno=EAGAIN, read done $size, 0" "$out, $new_splats"
-	driver_load
-	expect_eq "/dev/$be works after that (module loaded, data read back)" "done 4096" \
-		"$(./rpmem_io check "/dev/$be" 0 4096 6 direct)"
-else
-	ktap_skip "rmmod with a debugfs file open" "nd_pmem has no debugfs files"
-	ktap_skip "device works after rmmod with a debugfs file open" "nd_pmem has no debugfs files"
-fi
-
 # --- memory_failure() racing unbind -------------------------------------------
-# NFIT fsdax with xfs mounted and a file mapped and read; fio verifying on
-# the e820 device; loops of corrupt-pfn and of MADV_HWPOISON on random pages
-# of a 64 MiB file (the namespace's pages that hold file data) while the pfn
-# device is unbound and bound again CYCLES times (MADV_HWPOISON between the
-# unbinds: see madvise_loop). Last, as it may take the
-# guest down. Not on random pages of xfs metadata: a failure there shuts
-# xfs down, and a shut-down xfs no longer revokes the mappings at the unbind
-# (its MF_MEM_PRE_REMOVE walk fails reading the AGF); a process that maps
-# pages across the unbind then oopses the kernel when it unmaps them (the
-# pages' memmap is gone), with nd_pmem too.
+# NFIT fsdax with xfs mounted; fio verifying on the e820 device; loops of
+# corrupt-pfn and of MADV_HWPOISON on random pages of a 16 MiB file (the
+# namespace's pages that hold file data) while the pfn device is unbound
+# and bound again CYCLES times. Three kinds of trouble of the kernel's own
+# (nd_pmem has them too) are kept out, so that what is left is the driver:
+# - Not on random pages of xfs metadata: a failure there shuts xfs down,
+#   and a shut-down xfs no longer revokes the mappings at the unbind (its
+#   MF_MEM_PRE_REMOVE walk fails reading the AGF); a process that maps
+#   pages across the unbind then oopses the kernel when it unmaps them.
+# - No process keeps a file mapped across the unbinds (the scenarios above
+#   have one): with one, the revocation warned in dax_folio_put() in 3 of
+#   4 runs with nd_pmem (the page still referenced when its entry is
+#   invalidated).
+# - MADV_HWPOISON runs between the unbinds only (see madvise_loop).
+# nd_pmem does not survive this race (see the skip below).
 RACE_CASES=7
 race_skip() {
 	while [ $KTAP_N -lt $((FIRST + RACE_CASES)) ]; do
@@ -424,20 +411,15 @@ race_skip() {
 	done
 }
 FIRST=$KTAP_N
-victim=$((64 << 20))
+victim=$((16 << 20))
 
-race_mount() {
-	mount -o dax "/dev/$b" "$m" || return 1
-	./rpmem_fault reread "$m/mapped" $((1 << 20)) 600 >"$tmp/race-reader.out" &
-	RPID=$!
-}
+race_mount() { mount -o dax "/dev/$b" "$m"; }
 # The victim's pages: the first page frame (the pfn device's data area plus
 # the file's offset on the disk, FIEMAP) and the count, if the file is one
 # extent.
 race_setup() {
 	local res p0 p1
-	mkfs_mount xfs "$b" "$m" && touch "$m/mapped" "$m/victim" &&
-		./rpmem_io write "$m/mapped" 0 $((1 << 20)) 80 >/dev/null &&
+	mkfs_mount xfs "$b" "$m" && touch "$m/victim" &&
 		./rpmem_io write "$m/victim" 0 $victim 81 >/dev/null && sync || return 1
 	read -r res <"/sys/bus/nd/devices/$pfn/resource"
 	p0=$(./rpmem_io phys "$m/victim" 0)
@@ -445,8 +427,7 @@ race_setup() {
 	[ $((p1 - p0)) = $((victim - 4096)) ] || { echo "victim not in one extent: $p0 $p1"; return 1; }
 	first_pfn=$(((res + p0) / 4096)) npfn=$((victim / 4096))
 	echo "victim: page frames $first_pfn.. ($npfn)"
-	umount "$m" && race_mount && wait_for "$tmp/race-reader.out" ready 60 &&
-		fio_start "/dev/$be" "$tmp/race-fio.out"
+	umount "$m" && race_mount && fio_start "/dev/$be" "$tmp/race-fio.out"
 }
 
 # Counts ("tried") go to a file every 16 writes: the loop's shell may die
@@ -500,7 +481,6 @@ race() {
 		unbind "$pfn"
 		[ "$RESULT" = rc=0 ] || { echo "cycle $i: unbind $pfn: $RESULT after ${TOOK}s"; return 1; }
 		[ ! -b "/dev/$b" ] || { echo "cycle $i: /dev/$b still there after the unbind"; fails=$((fails + 1)); }
-		kill $RPID 2>/dev/null
 		umount_bounded "$m"
 		[ "$RESULT" = rc=0 ] || { echo "cycle $i: umount: $RESULT after ${TOOK}s"; return 1; }
 		echo "$pfn" >"/sys/bus/nd/drivers/$drv/bind" ||
@@ -508,6 +488,7 @@ race() {
 		[ -b "/dev/$b" ] || { echo "cycle $i: /dev/$b not back after bind"; return 1; }
 		race_mount || { echo "cycle $i: mount of /dev/$b failed"; fails=$((fails + 1)); }
 		rm -f "$tmp/quiet"
+		nap 1 # MADV_HWPOISON's turn
 		report=$(dmesg | grep -E "$splat" | sed -n "$((reports0 + 1))p")
 		[ -z "$report" ] || { echo "cycle $i: kernel report: ${report#*] }"; return 1; }
 	done
@@ -516,17 +497,19 @@ race() {
 
 if [ "$CYCLES" = 0 ]; then
 	race_skip "CYCLES=0"
+elif [ "$DRIVER" = nd_pmem ] && [ "${ND_PMEM_RACE:-0}" != 1 ]; then
+	race_skip "nd_pmem crashes here: a memory failure while it binds, before pmem->dax_dev is set, dereferences NULL (KASAN null-ptr-deref in dax_holder_notify_failure, in 3 of 3 runs, cycles 1 to 8, 2026-11-30); and see mf_unbind.sh; ND_PMEM_RACE=1 runs it"
 elif ! modprobe hwpoison_inject; then
 	ktap_fail "race: hwpoison_inject loaded"
 	race_skip "no hwpoison_inject"
 elif ! race_setup >"$tmp/race-setup.log" 2>&1; then
 	ktap_pass "race: hwpoison_inject loaded"
-	ktap_fail "race: xfs on /dev/$b mounted, a file mapped and read; fio verifying on /dev/$be"
+	ktap_fail "race: xfs on /dev/$b mounted, a 16 MiB file written; fio verifying on /dev/$be"
 	sed 's/^/# /' "$tmp/race-setup.log" | head -5
 	race_skip "setup failed"
 else
 	ktap_pass "race: hwpoison_inject loaded"
-	ktap_pass "race: xfs on /dev/$b mounted, a file mapped and read; fio verifying on /dev/$be"
+	ktap_pass "race: xfs on /dev/$b mounted, a 16 MiB file written; fio verifying on /dev/$be"
 	ktap_diag "race: pfn device $pfn, $(tail -n 1 "$tmp/race-setup.log")"
 	t0=$(now_ms)
 	mf0=$(dmesg | grep -c 'recovery action for dax page')
@@ -536,6 +519,7 @@ else
 	cpid=$!
 	madvise_loop >/dev/null 2>&1 &
 	mpid=$!
+	nap 2
 	if race >"$tmp/race.log" 2>&1; then
 		ktap_pass "race: $CYCLES cycles of unbind and bind of $pfn, the device back and mountable each time"
 	else
@@ -557,8 +541,42 @@ else
 		"0 err= 0" "$(fio_verify_errors "$tmp/race-fio.out") $(grep -o 'err= *[0-9]*' "$tmp/race-fio.out" | head -1)"
 	expect_eq "race: no BUG/KASAN/Oops/WARNING/lockdep report in dmesg during the race" "" \
 		"$(dmesg | grep -E "$splat" | sed -n "$((reports0 + 1)),$((reports0 + 3))p")"
-	kill $RPID 2>/dev/null
 	mountpoint -q "$m" && umount_bounded "$m"
+fi
+
+# --- rmmod with an open debugfs file (rpmem only) ------------------------------
+# Last: if the module went, it would be gone for good. rpmem's debugfs files
+# pin the module while open (the kernel crate's have no owner: before they
+# were rpmem's own, the module went and closing the file oopsed in
+# full_proxy_release): the module's reference count goes from 0 to 1 when
+# the file is opened, rmmod is refused, the file still reads. If the open
+# file does not pin the module, rmmod is not tried (it would unload the
+# module and the close would oops). The file is held by a background
+# subshell, so that a fault on close kills that subshell and not the suite.
+if [ "$DRIVER" = rpmem ]; then
+	# Past the 32 MiB that the race's fio wrote.
+	./rpmem_io write "/dev/$be" $((64 << 20)) 4096 7 direct >/dev/null
+	reports=$(dmesg | grep -cE "$splat")
+	size=$(wc -c <"/sys/kernel/debug/rpmem/$be/counters")
+	(
+		r0=$(read_attr /sys/module/rpmem/refcnt)
+		exec 4<"/sys/kernel/debug/rpmem/$be/counters"
+		r1=$(read_attr /sys/module/rpmem/refcnt)
+		r="not tried"
+		[ "$r0" = 0 ] && [ "$r1" = 1 ] && r=$(./rpmem_io rmmod rpmem)
+		echo "refcnt $r0 then $r1, rmmod $r, read $(./rpmem_io readfd 4)" >"$tmp/debugfs.out"
+	) &
+	wait_exit $! 30 || echo "(the process holding the file did not exit)" >>"$tmp/debugfs.out"
+	nap 1
+	expect_eq "rmmod rpmem with a debugfs file open: the file pins the module, rmmod refused with EAGAIN, the file reads on" \
+		"refcnt 0 then 1, rmmod errno=EAGAIN, read done $size; 0 new kernel reports" \
+		"$(tr '\n' ' ' <"$tmp/debugfs.out" | sed 's/ $//'); $(($(dmesg | grep -cE "$splat") - reports)) new kernel reports"
+	driver_load
+	expect_eq "/dev/$be works after that (module loaded, data read back)" "done 4096" \
+		"$(./rpmem_io check "/dev/$be" $((64 << 20)) 4096 7 direct)"
+else
+	ktap_skip "rmmod with a debugfs file open" "nd_pmem has no debugfs files"
+	ktap_skip "device works after rmmod with a debugfs file open" "nd_pmem has no debugfs files"
 fi
 
 # Back to raw, under a bound: after a crash above this may hang.
