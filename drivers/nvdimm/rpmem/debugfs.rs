@@ -29,7 +29,7 @@
 //! its release would read the freed module. Their reads and writes come
 //! back to [`show`] and [`write`] through glue.rs.
 
-use crate::{parse, pmem::Pmem, sys};
+use crate::{kernel_ext::sys, parse, pmem::Pmem};
 use core::ptr::NonNull;
 use kernel::{
     error::from_err_ptr,

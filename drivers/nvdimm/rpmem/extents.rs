@@ -73,17 +73,6 @@ pub fn plan_remove(list: &[Extent], r: &Range<u64>) -> Splice {
     }
 }
 
-/// Bit layout of a `struct badblocks` entry (include/linux/badblocks.h):
-/// start sector in bits 9..62, length - 1 in bits 0..8, acknowledged in 63.
-const BB_LEN_MASK: u64 = 0x1ff;
-const BB_OFFSET_MASK: u64 = 0x7fff_ffff_ffff_fe00;
-
-/// The sectors of a `struct badblocks` entry.
-pub const fn bb_entry(raw: u64) -> Range<u64> {
-    let start = (raw & BB_OFFSET_MASK) >> 9;
-    start..start + (raw & BB_LEN_MASK) + 1
-}
-
 /// Whether a write of sectors `write` fully covers the part of the bad range
 /// `bad` that lies in `span` (the sectors of the pages the write touches):
 /// the sub-page recovery rule. `write` is in sectors, rounded inwards (only

@@ -6,17 +6,19 @@
 //! into what C expects; no driver logic lives here.
 //!
 //! Their C prototypes are in rust/rpmem_glue.h and include/linux/rpmem.h,
-//! which bindgen also reads (`crate::sys`): [`checked_prototypes!`] makes
+//! which bindgen also reads (`crate::kernel_ext::sys`): [`checked_prototypes!`] makes
 //! any difference between the two a build error, as the kernel crate's
 //! `#[export]` does for its own bindings.
 
 use crate::{
-    dax,
-    disk::Bio,
-    kaddr::{AccessMode, KaddrRequest},
-    nd::NdDevice,
+    kernel_ext::{
+        dax,
+        disk::Bio,
+        kaddr::{AccessMode, KaddrRequest},
+        nd::NdDevice,
+        sys,
+    },
     pmem::Pmem,
-    sys,
 };
 use kernel::{error::from_result, prelude::*};
 

@@ -4,17 +4,18 @@
 //! device, and the I/O on them (drivers/nvdimm/pmem.c is the reference).
 
 use crate::{
-    dax::DaxDevice,
-    debugfs,
-    disk::{Bio, GenDisk, Limits, Segment},
-    extents,
-    kaddr::{AccessMode, Kaddr, KaddrRequest},
-    mem,
-    nd::{Flushed, NdDevice, Region},
+    debugfs, extents,
+    kernel_ext::{
+        dax::DaxDevice,
+        disk::{Bio, GenDisk, Limits, Segment},
+        kaddr::{AccessMode, Kaddr, KaddrRequest},
+        mem,
+        nd::{Flushed, NdDevice, Region},
+        sys,
+    },
     parse::ClearPolicy,
     poison::{self, Poison},
     range::{self, Layout, PAGE_SHIFT, PAGE_SIZE, SECTORS_PER_PAGE, SECTOR_SHIFT},
-    sys,
 };
 use core::ops::Range;
 use kernel::{
@@ -89,7 +90,7 @@ impl Pmem {
         dev.enable_namespace(&ns)?;
         // An info block on a raw namespace makes a new btt/pfn/dax device
         // claim it; that device is probed next and this one stays unbound.
-        use crate::nd::Claim;
+        use crate::kernel_ext::nd::Claim;
         if let Claim::Claimed = dev.probe_btt(&ns) {
             return Err(ENXIO);
         }
@@ -111,12 +112,12 @@ impl Pmem {
     /// `memory_failure` in progress), the mappings and the memory region,
     /// and last the device itself (`reserve_data`, first here). Every
     /// callback that can reach the device ends before it is freed.
-    fn attach(dev: NdDevice, ns: crate::nd::Namespace) -> Result {
+    fn attach(dev: NdDevice, ns: crate::kernel_ext::nd::Namespace) -> Result {
         let slot = dev.reserve_data::<Pin<KBox<Self>>>()?;
         let res = ns.resource();
         let region = dev.region();
         let pagemap = if dev.is_pfn() || dev.should_map_pages() {
-            Some(crate::pagemap::PageMap::new(&dev)?)
+            Some(crate::kernel_ext::pagemap::PageMap::new(&dev)?)
         } else {
             None
         };
@@ -321,7 +322,7 @@ impl Pmem {
         // SAFETY: Its private data is the driver data pointer
         // (`DaxDevice::new`); the device outlives the DAX device's life,
         // which `unbind` ends (`kill_dax` waits for the read sections).
-        unsafe { Self::borrow(crate::dax::private(dax)) }
+        unsafe { Self::borrow(crate::kernel_ext::dax::private(dax)) }
     }
 
     /// The device of a page map of rpmem, `None` while it is being set up.
@@ -332,7 +333,7 @@ impl Pmem {
     /// caller (`memory_failure` holds `get_dev_pagemap`).
     pub(crate) unsafe fn from_pagemap<'a>(pgmap: *mut sys::dev_pagemap) -> Option<&'a Self> {
         // SAFETY: By the caller `pgmap` is valid.
-        let ptr = unsafe { crate::pagemap::owner_of(pgmap) };
+        let ptr = unsafe { crate::kernel_ext::pagemap::owner_of(pgmap) };
         // SAFETY: The owner is null or the driver data pointer
         // (`PageMap::set_owner`); the device is released only after
         // `memunmap_pages` waited for the caller's page map reference.

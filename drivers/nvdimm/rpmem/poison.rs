@@ -15,8 +15,8 @@
 //! so the two never disagree.
 
 use crate::{
-    badblocks::BadBlocks,
     extents::{self, Extent},
+    kernel_ext::badblocks::BadBlocks,
     parse::ClearPolicy,
     rcu_extents::RcuExtents,
 };

@@ -15,8 +15,7 @@
 
 use crate::{
     extents::{Extent, Splice},
-    mem::NoIoScope,
-    sys,
+    kernel_ext::{mem::NoIoScope, sys},
 };
 use core::{alloc::Layout, ptr::NonNull};
 use kernel::{

@@ -3,9 +3,10 @@
 //! rpmem: a persistent memory driver (block device and DAX device) for nd
 //! namespaces, in Rust, that makes media errors survivable.
 //!
-//! Layers: `sys` (generated bindings and the C glue) is the raw interface;
-//! `badblocks`, `nd`, `disk`, `dax`, `pagemap` and `mem` wrap it in safe
-//! types; `pmem` is the driver logic, `poison` its poison store (with
+//! Layers: `kernel_ext` (rust/kernel/) is the abstraction layer: `sys`
+//! (generated bindings and the C glue) is the raw interface, and
+//! `badblocks`, `nd`, `disk`, `dax`, `pagemap`, `mem` and `kaddr` wrap it
+//! in safe types. `pmem` is the driver logic, `poison` its poison store (with
 //! `rcu_extents`, its lock-free lookup table) and `debugfs` its debug files;
 //! `glue` holds the entry points the C tables call; `range`, `extents`,
 //! `kaddr` and `parse` are pure logic, tested on the host too.
@@ -55,20 +56,15 @@
 
 use kernel::{error::to_result, prelude::*};
 
-mod badblocks;
-mod dax;
+#[path = "../../../rust/kernel/mod.rs"]
+mod kernel_ext;
+
 mod debugfs;
-mod disk;
-#[allow(unreachable_pub)]
-mod extents;
 mod glue;
-mod mem;
-mod nd;
-mod pagemap;
 // Pure logic shared with the host test crate (tools/testing/rpmem/host),
 // where its items are `pub`.
 #[allow(unreachable_pub)]
-mod kaddr;
+mod extents;
 #[allow(unreachable_pub)]
 mod parse;
 mod pmem;
@@ -76,7 +72,6 @@ mod poison;
 #[allow(unreachable_pub)]
 mod range;
 mod rcu_extents;
-mod sys;
 #[cfg(CONFIG_KUNIT)]
 mod tests;
 
@@ -107,7 +102,7 @@ impl kernel::Module for Rpmem {
         let debugfs = debugfs::Root::new();
         // SAFETY: Registers the static driver of rpmem_glue.c once; `Drop`
         // unregisters it.
-        to_result(unsafe { sys::rpmem_nd_driver_register() })?;
+        to_result(unsafe { kernel_ext::sys::rpmem_nd_driver_register() })?;
         Ok(Rpmem { _debugfs: debugfs })
     }
 }
@@ -115,6 +110,6 @@ impl kernel::Module for Rpmem {
 impl Drop for Rpmem {
     fn drop(&mut self) {
         // SAFETY: Registered by `init`.
-        unsafe { sys::rpmem_nd_driver_unregister() };
+        unsafe { kernel_ext::sys::rpmem_nd_driver_unregister() };
     }
 }

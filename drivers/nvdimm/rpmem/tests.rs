@@ -7,7 +7,7 @@
 
 #[kernel::prelude::kunit_tests(rpmem_badblocks)]
 mod badblocks {
-    use crate::badblocks::BadBlocks;
+    use crate::kernel_ext::badblocks::{entry_sectors, BadBlocks};
     use kernel::prelude::*;
 
     fn list() -> Result<Pin<KBox<BadBlocks>>> {
@@ -69,6 +69,18 @@ mod badblocks {
         assert_eq!(bb.count(), 512);
         assert_eq!(bb.add(512 * 16..512 * 16 + 1), Err(ENOSPC));
         assert_eq!(bb.count(), 512);
+        Ok(())
+    }
+
+    #[test]
+    fn entries_decode_the_kernel_format() -> Result {
+        // BB_MAKE(8, 1, 1) and BB_MAKE(1 << 40, 512, 0).
+        assert_eq!(entry_sectors((8 << 9) | (1u64 << 63)), 8..9);
+        assert_eq!(entry_sectors(((1u64 << 40) << 9) | 511), (1 << 40)..(1 << 40) + 512);
+        let bb = list()?;
+        assert!(bb.add(100..108).is_ok());
+        assert!(bb.add(1000..1512).is_ok());
+        assert_eq!(&bb.entries()?[..], &[(100, 108), (1000, 1512)]);
         Ok(())
     }
 }
@@ -236,8 +248,8 @@ mod range {
 
 #[kernel::prelude::kunit_tests(rpmem_kaddr)]
 mod kaddr {
-    use crate::kaddr::{AccessMode, Kaddr, KaddrRequest, RECOVERY_FLAG};
-    use crate::sys;
+    use crate::kernel_ext::kaddr::{AccessMode, Kaddr, KaddrRequest, RECOVERY_FLAG};
+    use crate::kernel_ext::sys;
     use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
     use kernel::ffi::{c_int, c_long, c_ulong, c_void};
     use kernel::prelude::*;
@@ -394,7 +406,10 @@ mod kaddr {
         assert!(Kaddr::new(TEST_ADDR + 1, AccessMode::Failfast).is_none());
         assert!(Kaddr::new(0, AccessMode::Failfast).is_none());
         assert!(KaddrRequest::from_raw(TEST_ADDR).is_err());
-        assert_eq!(KaddrRequest::new(AccessMode::Recovery).into_raw(), RECOVERY_FLAG);
+        assert_eq!(
+            KaddrRequest::new(AccessMode::Recovery).into_raw(),
+            RECOVERY_FLAG
+        );
         assert_eq!(
             KaddrRequest::from_raw(RECOVERY_FLAG).map(KaddrRequest::mode),
             Ok(AccessMode::Recovery)
@@ -404,7 +419,7 @@ mod kaddr {
 
 #[kernel::prelude::kunit_tests(rpmem_bvec)]
 mod bvec {
-    use crate::{disk::for_each_bvec, sys};
+    use crate::kernel_ext::{disk::for_each_bvec, sys};
     use core::mem::MaybeUninit;
     use kernel::prelude::*;
 

@@ -59,13 +59,6 @@ fn remove_splits() {
 }
 
 #[test]
-fn badblocks_entry_decoding() {
-    // BB_MAKE(8, 1, 1) and BB_MAKE(1 << 40, 512, 0)
-    assert_eq!(bb_entry((8 << 9) | (1u64 << 63)), 8..9);
-    assert_eq!(bb_entry(((1u64 << 40) << 9) | 511), (1 << 40)..(1 << 40) + 512);
-}
-
-#[test]
 fn sub_page_coverage() {
     let page = 0..8;
     // Sector 2 poisoned; a write of bytes 1024..1536 fills exactly it.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The kernel-independent files of drivers/nvdimm/rpmem, built for the host.
+//! The kernel-independent files of drivers/nvdimm/rpmem and rust/kernel,
+//! built for the host.
 
 #[path = "../../../../../drivers/nvdimm/rpmem/range.rs"]
 pub mod range;
@@ -14,7 +15,7 @@ pub mod parse;
 #[cfg(test)]
 mod parse_tests;
 
-#[path = "../../../../../drivers/nvdimm/rpmem/kaddr.rs"]
+#[path = "../../../../../rust/kernel/kaddr.rs"]
 pub mod kaddr;
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! The `dev_pagemap` that gives a namespace struct pages (fsdax), so that
 //! file systems can map it and memory failures can be routed to rpmem.
 
-use crate::{
+use super::{
     nd::{NdDevice, Pfn, PfnInfo},
     sys,
 };

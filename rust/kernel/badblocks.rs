@@ -7,7 +7,7 @@
 //! the structure's seqlock for reading only, and none at all while the list
 //! is empty, which keeps the hot path identical to nd_pmem's.
 
-use crate::{range, sys};
+use super::sys;
 use core::ops::Range;
 use kernel::{error::to_result, prelude::*, types::Opaque};
 
@@ -103,9 +103,9 @@ impl BadBlocks {
     }
 
     /// A copy of every range, in order (for listing; not a hot path).
-    pub(crate) fn entries(&self) -> Result<KVec<crate::extents::Extent>> {
+    pub(crate) fn entries(&self) -> Result<KVec<(u64, u64)>> {
         // The list never holds more than a page of entries.
-        let mut out = KVec::with_capacity(range::PAGE_SIZE as usize / 8, GFP_KERNEL)?;
+        let mut out = KVec::with_capacity(kernel::page::PAGE_SIZE / 8, GFP_KERNEL)?;
         let raw = self.as_raw();
         loop {
             out.clear();
@@ -116,7 +116,7 @@ impl BadBlocks {
             unsafe {
                 let page = (*raw).page;
                 for i in 0..self.count().min(out.capacity()) {
-                    let e = crate::extents::bb_entry(core::ptr::read_volatile(page.add(i)));
+                    let e = entry_sectors(core::ptr::read_volatile(page.add(i)));
                     let _ = out.push_within_capacity((e.start, e.end));
                 }
             }
@@ -144,4 +144,15 @@ impl PinnedDrop for BadBlocks {
         // `badblocks_init` and nothing uses it any more.
         unsafe { sys::badblocks_exit(self.as_raw()) };
     }
+}
+
+/// Bit layout of a `struct badblocks` entry (include/linux/badblocks.h):
+/// start sector in bits 9..62, length - 1 in bits 0..8, acknowledged in 63.
+const BB_LEN_MASK: u64 = 0x1ff;
+const BB_OFFSET_MASK: u64 = 0x7fff_ffff_ffff_fe00;
+
+/// The sectors of a `struct badblocks` entry.
+pub(crate) const fn entry_sectors(raw: u64) -> Range<u64> {
+    let start = (raw & BB_OFFSET_MASK) >> 9;
+    start..start + (raw & BB_LEN_MASK) + 1
 }

@@ -3,7 +3,7 @@
 //! Copies to and from persistent memory, poison state of its pages, and the
 //! sysfs node that announces poison list changes.
 
-use crate::sys;
+use super::sys;
 use core::ops::Range;
 
 /// Whether the architecture has cache-bypassing copies (`memcpy_flushcache`),
@@ -83,7 +83,7 @@ fn for_each_page(
     len: u32,
     mut f: impl FnMut(*mut sys::page, u32, usize, u32) -> bool,
 ) {
-    const PAGE_SIZE: u32 = crate::range::PAGE_SIZE as u32;
+    const PAGE_SIZE: u32 = super::PAGE_SIZE_U32;
     let (mut off, mut at) = (offset, 0u32);
     while at < len {
         let chunk = (len - at).min(PAGE_SIZE - off);
@@ -185,7 +185,7 @@ unsafe impl Sync for SysfsNode {}
 
 impl SysfsNode {
     /// The `badblocks` attribute of an added disk.
-    pub(crate) fn badblocks_of(disk: &crate::disk::GenDisk) -> Option<Self> {
+    pub(crate) fn badblocks_of(disk: &super::disk::GenDisk) -> Option<Self> {
         // SAFETY: The disk is valid and added.
         let kn = unsafe { sys::rpmem_badblocks_dirent(disk.as_raw()) };
         // INVARIANT: `sysfs_get_dirent` returned a reference.

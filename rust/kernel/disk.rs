@@ -2,7 +2,7 @@
 
 //! The bio-based block device `/dev/pmemN` and the bios it is handed.
 
-use crate::{nd::Namespace, nd::NdDevice, sys};
+use super::{nd::Namespace, nd::NdDevice, sys};
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::{
     error::{from_err_ptr, to_result},
@@ -46,7 +46,7 @@ impl GenDisk {
         }
         let mut lim = sys::queue_limits {
             logical_block_size: limits.logical_block_size,
-            physical_block_size: crate::range::PAGE_SIZE as u32,
+            physical_block_size: super::PAGE_SIZE_U32,
             max_hw_sectors: u32::MAX,
             features,
             ..Default::default()
@@ -246,7 +246,7 @@ pub(crate) unsafe fn for_each_bvec(
     mut iter: sys::bvec_iter,
     mut f: impl FnMut(Segment) -> Result,
 ) -> Result {
-    const PAGE_SIZE: u32 = crate::range::PAGE_SIZE as u32;
+    const PAGE_SIZE: u32 = super::PAGE_SIZE_U32;
     while iter.bi_size > 0 {
         // SAFETY: By the caller there is a bvec at `bi_idx` while the
         // iterator has bytes left.
@@ -261,7 +261,7 @@ pub(crate) unsafe fn for_each_bvec(
             sector: iter.bi_sector,
         })?;
         // Advanced by the rest of the bvec, or by the last bytes.
-        iter.bi_sector += u64::from(len >> crate::range::SECTOR_SHIFT);
+        iter.bi_sector += u64::from(len >> kernel::block::SECTOR_SHIFT);
         iter.bi_size -= len;
         iter.bi_idx += 1;
         iter.bi_offset = 0;

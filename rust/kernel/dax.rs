@@ -2,7 +2,7 @@
 
 //! The DAX device through which file systems map the namespace directly.
 
-use crate::{disk::GenDisk, kaddr::AccessMode, sys};
+use super::{disk::GenDisk, kaddr::AccessMode, sys};
 use core::{
     ptr::NonNull,
     sync::atomic::{AtomicBool, Ordering},

@@ -3,7 +3,7 @@
 //! The nvdimm bus as rpmem sees it: the device being probed (a namespace,
 //! or the pfn/btt/dax device that claims one), its namespace and its region.
 
-use crate::sys;
+use super::sys;
 use core::{marker::PhantomData, ops::Range};
 use kernel::{
     device::Device,
