@@ -26,38 +26,6 @@
 #include "pmem.h"
 #include "rpmem_glue.h"
 
-static struct nd_device_driver rpmem_nd_driver = {
-	.probe = rpmem_probe,
-	.remove = rpmem_remove,
-	.notify = rpmem_notify,
-	.shutdown = rpmem_shutdown,
-	.drv = {
-		.name = "nd_rpmem",
-	},
-	.type = ND_DRIVER_NAMESPACE_IO | ND_DRIVER_NAMESPACE_PMEM,
-};
-
-int rpmem_nd_driver_register(void)
-{
-	return nd_driver_register(&rpmem_nd_driver);
-}
-
-void rpmem_nd_driver_unregister(void)
-{
-	driver_unregister(&rpmem_nd_driver.drv);
-}
-
-static const struct block_device_operations rpmem_fops = {
-	.owner = THIS_MODULE,
-	.submit_bio = rpmem_submit_bio,
-};
-
-const struct dax_operations rpmem_dax_ops = {
-	.direct_access = rpmem_dax_direct_access,
-	.zero_page_range = rpmem_dax_zero_page_range,
-	.recovery_write = rpmem_dax_recovery_write,
-};
-
 /* Implemented in Rust (drivers/nvdimm/rpmem/glue.rs). */
 EXPORT_SYMBOL_GPL(rpmem_direct_access);
 
@@ -112,26 +80,16 @@ struct dentry *rpmem_debugfs_file(const char *name, umode_t mode, struct dentry 
 	return debugfs_create_file_aux_num(name, mode, dir, dev, kind, &rpmem_dbg_fops);
 }
 
-const struct dev_pagemap_ops rpmem_pagemap_ops = {
-	.memory_failure = rpmem_pagemap_memory_failure,
-};
-
-/* /sys/block/pmemN/dax/write_cache, as nd_pmem has it. */
+/* /sys/block/pmemN/dax/write_cache, as nd_pmem has it (Rust: glue.rs). */
 static ssize_t write_cache_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%d\n", !!dax_write_cache_enabled(rpmem_disk_dax(dev_to_disk(dev))));
+	return rpmem_write_cache_show(dev_to_disk(dev), buf);
 }
 
 static ssize_t write_cache_store(struct device *dev, struct device_attribute *attr,
 				 const char *buf, size_t len)
 {
-	bool write_cache;
-	int rc = kstrtobool(buf, &write_cache);
-
-	if (rc)
-		return rc;
-	dax_write_cache(rpmem_disk_dax(dev_to_disk(dev)), write_cache);
-	return len;
+	return rpmem_write_cache_store(dev_to_disk(dev), buf, len);
 }
 static DEVICE_ATTR_RW(write_cache);
 
@@ -244,9 +202,10 @@ struct gendisk *rpmem_alloc_disk(struct queue_limits *lim, int nid)
 	return blk_alloc_disk(lim, nid);
 }
 
-int rpmem_add_disk(struct device *parent, struct gendisk *disk, void *private_data)
+int rpmem_add_disk(struct device *parent, struct gendisk *disk,
+		   const struct block_device_operations *fops, void *private_data)
 {
-	disk->fops = &rpmem_fops;
+	disk->fops = fops;
 	disk->private_data = private_data;
 	return device_add_disk(parent, disk, rpmem_attribute_groups);
 }

@@ -15,6 +15,7 @@
 
 struct badblocks;
 struct bio;
+struct block_device_operations;
 struct bio_vec;
 struct bvec_iter;
 struct dax_device;
@@ -35,8 +36,6 @@ enum dax_access_mode;
 enum nvdimm_event;
 
 /* nd bus */
-int rpmem_nd_driver_register(void);
-void rpmem_nd_driver_unregister(void);
 struct nd_namespace_io *rpmem_to_nd_namespace_io(struct nd_namespace_common *ndns);
 struct nd_region *rpmem_parent_region(struct device *dev);
 u32 rpmem_info_block_reserve(void);
@@ -51,7 +50,8 @@ bool rpmem_has_uaccess_flushcache(void);
 
 /* block */
 struct gendisk *rpmem_alloc_disk(struct queue_limits *lim, int nid);
-int rpmem_add_disk(struct device *parent, struct gendisk *disk, void *private_data);
+int rpmem_add_disk(struct device *parent, struct gendisk *disk,
+		   const struct block_device_operations *fops, void *private_data);
 void *rpmem_disk_private(struct gendisk *disk);
 struct rpmem_bio_info {
 	void *private_data;
@@ -83,30 +83,13 @@ void rpmem_memalloc_noio_restore(unsigned int flags);
  * them from the tables in rpmem_glue.c, with the arguments the kernel hands
  * to those tables.
  */
-int rpmem_probe(struct device *dev);
-void rpmem_remove(struct device *dev);
-void rpmem_shutdown(struct device *dev);
-void rpmem_notify(struct device *dev, enum nvdimm_event event);
-void rpmem_submit_bio(struct bio *bio);
-long rpmem_dax_direct_access(struct dax_device *dax_dev, unsigned long pgoff,
-			     long nr_pages, enum dax_access_mode mode,
-			     void **kaddr, unsigned long *pfn);
-int rpmem_dax_zero_page_range(struct dax_device *dax_dev, unsigned long pgoff,
-			      size_t nr_pages);
-size_t rpmem_dax_recovery_write(struct dax_device *dax_dev, unsigned long pgoff,
-				void *addr, size_t bytes, struct iov_iter *iter);
-int rpmem_pagemap_memory_failure(struct dev_pagemap *pgmap, unsigned long pfn,
-				 unsigned long nr_pages, int mf_flags);
-struct dax_device *rpmem_disk_dax(struct gendisk *disk);
+ssize_t rpmem_write_cache_show(struct gendisk *disk, char *buf);
+ssize_t rpmem_write_cache_store(struct gendisk *disk, const char *buf, size_t len);
 ssize_t rpmem_badblocks_show(struct gendisk *disk, char *buf);
 ssize_t rpmem_badblocks_store(struct gendisk *disk, const char *buf, size_t len);
 int rpmem_clear_poison_set(const char *val, const struct kernel_param *kp);
 int rpmem_clear_poison_get(char *buf, const struct kernel_param *kp);
 int rpmem_debugfs_show(struct seq_file *m, void *dev, unsigned long kind);
 ssize_t rpmem_debugfs_write(void *dev, unsigned long kind, const char __user *buf, size_t len);
-
-/* The operation tables, for the Rust side to install. */
-extern const struct dax_operations rpmem_dax_ops;
-extern const struct dev_pagemap_ops rpmem_pagemap_ops;
 
 #endif /* RPMEM_GLUE_H */

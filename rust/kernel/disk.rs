@@ -2,11 +2,20 @@
 
 //! The bio-based block device `/dev/pmemN` and the bios it is handed.
 
-use super::{nd::Namespace, nd::NdDevice, sys};
-use core::sync::atomic::{AtomicBool, Ordering};
+use super::{
+    nd::{Bound, Namespace},
+    sys,
+};
+use core::{
+    marker::PhantomData,
+    sync::atomic::{AtomicBool, Ordering},
+};
 use kernel::{
     error::{from_err_ptr, to_result},
+    module::{this_module, ModuleMetadata},
     prelude::*,
+    sync::Arc,
+    types::ForeignOwnable,
 };
 
 /// Queue limits and features of a pmem disk.
@@ -16,25 +25,82 @@ pub(crate) struct Limits {
     pub(crate) dax: bool,
 }
 
-/// A gendisk driven by rpmem's `submit_bio`.
+/// What a bio-based disk's driver does with the bios submitted to it.
+pub(crate) trait Operations: 'static {
+    /// The driver data the callbacks get (see [`GenDisk::add`]).
+    type Data: ForeignOwnable + Send + Sync;
+    /// The module that owns the disk (opening it pins the module).
+    type OwnerModule: ModuleMetadata;
+
+    /// `block_device_operations.submit_bio`: the driver completes `bio`.
+    fn submit_bio(data: <Self::Data as ForeignOwnable>::Borrowed<'_>, bio: Bio);
+}
+
+/// A bio-based gendisk whose bios go to `T`.
+///
+/// # Invariants
+///
+/// `inner` is shared with the devres action that deletes the disk when its
+/// nd device is unbound (registered by [`Self::add`]).
+pub(crate) struct GenDisk<T: Operations> {
+    inner: Arc<Inner>,
+    _ops: PhantomData<T>,
+}
+
+/// The reference to a gendisk and its state.
 ///
 /// # Invariants
 ///
 /// `disk` was returned by `blk_alloc_disk` and this value holds its
 /// reference; `added` is true exactly while it is added (`device_add_disk`
-/// succeeded and `del_gendisk` has not run).
-pub(crate) struct GenDisk {
+/// succeeded and `del_gendisk` has not run). While added, its private data
+/// is the foreign pointer of a [`Bound`] driver data, and it is deleted at
+/// the latest by a devres action of the nd device, before the data goes.
+struct Inner {
     disk: *mut sys::gendisk,
     added: AtomicBool,
 }
 
 // SAFETY: The gendisk functions used here may be called from any thread.
-unsafe impl Send for GenDisk {}
-// SAFETY: `&GenDisk` only reads the pointer or calls thread-safe block layer
-// functions.
-unsafe impl Sync for GenDisk {}
+unsafe impl Send for Inner {}
+// SAFETY: `&Inner` only reads the pointer or calls thread-safe block layer
+// functions; the state is atomic.
+unsafe impl Sync for Inner {}
 
-impl GenDisk {
+impl Inner {
+    fn remove(&self) {
+        if self.added.swap(false, Ordering::AcqRel) {
+            // SAFETY: By the type invariant the disk was added; the swap
+            // makes this run once.
+            unsafe { sys::del_gendisk(self.disk) };
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.remove();
+        // SAFETY: By the type invariant we hold a reference.
+        unsafe { sys::put_disk(self.disk) };
+    }
+}
+
+/// Deletes the disk when dropped: the devres action of [`GenDisk::add`].
+struct Remover(Arc<Inner>);
+
+impl Drop for Remover {
+    fn drop(&mut self) {
+        self.0.remove();
+    }
+}
+
+impl<T: Operations> GenDisk<T> {
+    const FOPS: sys::block_device_operations = sys::block_device_operations {
+        submit_bio: Some(Self::submit_bio_callback),
+        owner: this_module::<T::OwnerModule>().as_ptr(),
+        ..pin_init::zeroed()
+    };
+
     /// Allocates a disk (not yet visible) with `limits` on NUMA node `nid`.
     pub(crate) fn new(limits: &Limits, nid: i32) -> Result<Self> {
         let mut features = sys::BLK_FEAT_WRITE_CACHE | sys::BLK_FEAT_SYNCHRONOUS;
@@ -54,21 +120,32 @@ impl GenDisk {
         // SAFETY: `lim` is a valid, initialised local.
         let disk = from_err_ptr(unsafe { sys::rpmem_alloc_disk(&mut lim, nid) })?;
         // INVARIANT: A fresh disk, not added.
+        let inner = Arc::new(
+            Inner {
+                disk,
+                added: AtomicBool::new(false),
+            },
+            GFP_KERNEL,
+        );
+        if inner.is_err() {
+            // SAFETY: The reference just taken, not stored anywhere.
+            unsafe { sys::put_disk(disk) };
+        }
         Ok(Self {
-            disk,
-            added: AtomicBool::new(false),
+            inner: inner?,
+            _ops: PhantomData,
         })
     }
 
     pub(crate) fn as_raw(&self) -> *mut sys::gendisk {
-        self.disk
+        self.inner.disk
     }
 
     /// Names the disk after its namespace (`pmemN`, as nd_pmem does).
     pub(crate) fn set_name(&mut self, ns: &Namespace) {
-        // SAFETY: By the type invariant `disk` is valid; `&mut self` means no
-        // one else looks at it yet.
-        ns.disk_name(unsafe { (*self.disk).disk_name.as_mut_ptr() });
+        // SAFETY: By the type invariant `disk` is valid; `&mut self` and no
+        // `add` yet mean no one else looks at it.
+        ns.disk_name(unsafe { (*self.inner.disk).disk_name.as_mut_ptr() });
     }
 
     /// The name set by [`Self::set_name`] (`pmemN`).
@@ -76,32 +153,39 @@ impl GenDisk {
         // SAFETY: `disk_name` is a NUL-terminated array of the disk, which
         // lives as long as `self` (`alloc_disk` zeroes it; `set_name` fills
         // it with a terminated string).
-        unsafe { CStr::from_char_ptr((*self.disk).disk_name.as_ptr()) }
+        unsafe { CStr::from_char_ptr((*self.inner.disk).disk_name.as_ptr()) }
     }
 
     pub(crate) fn set_capacity(&mut self, sectors: u64) {
         // SAFETY: By the type invariant `disk` is valid.
-        unsafe { sys::set_capacity(self.disk, sectors) };
+        unsafe { sys::set_capacity(self.inner.disk, sectors) };
     }
 
-    /// Adds the disk under `parent` with rpmem's `submit_bio` and sysfs
-    /// attributes; from now on bios arrive with `private` as the disk's data.
-    ///
-    /// # Safety
-    ///
-    /// `private` must stay valid for `rpmem_submit_bio` and the sysfs
-    /// attributes until [`Self::remove`] returns (or this value is
-    /// dropped).
-    pub(crate) unsafe fn add(
-        &self,
-        parent: &NdDevice,
-        private: *mut kernel::ffi::c_void,
-    ) -> Result {
-        // SAFETY: By the type invariant `disk` is valid and not added.
-        to_result(unsafe { sys::rpmem_add_disk(parent.as_raw(), self.disk, private) })?;
+    /// Adds the disk under the nd device of `data` with the driver's sysfs
+    /// attributes; from now on its bios go to `T::submit_bio` with `data`.
+    /// It is deleted when the device is unbound, before the data goes, or
+    /// before that by [`Self::remove`] or the drop of this value.
+    pub(crate) fn add(&self, data: &Bound<'_, T::Data>) -> Result {
+        if self.inner.added.load(Ordering::Acquire) {
+            return Err(EBUSY);
+        }
+        let dev = data.device();
+        // SAFETY: By the type invariant `disk` is valid and not added;
+        // `FOPS` is static; the private data is valid until the device is
+        // unbound, by when the action registered below has deleted the
+        // disk (which drains its bios and removes its sysfs files).
+        to_result(unsafe {
+            sys::rpmem_add_disk(
+                dev.as_raw(),
+                self.inner.disk,
+                &Self::FOPS,
+                data.as_foreign(),
+            )
+        })?;
         // INVARIANT: Added.
-        self.added.store(true, Ordering::Release);
-        Ok(())
+        self.inner.added.store(true, Ordering::Release);
+        // If this fails, the disk is deleted now.
+        dev.drop_at_unbind(Remover(self.inner.clone()))
     }
 
     /// Deletes the disk (`del_gendisk`): it disappears, in-flight bios
@@ -109,36 +193,97 @@ impl GenDisk {
     /// reference is kept until drop. Once; later calls do nothing. May
     /// sleep.
     pub(crate) fn remove(&self) {
-        if self.added.swap(false, Ordering::AcqRel) {
-            // SAFETY: By the type invariant the disk was added; the swap
-            // makes this run once.
-            unsafe { sys::del_gendisk(self.disk) };
-        }
+        self.inner.remove();
     }
 
     /// `nvdimm_check_and_set_ro`: follows the region's read-only state.
     pub(crate) fn check_and_set_ro(&self) {
         // SAFETY: By the type invariant `disk` is valid.
-        unsafe { sys::nvdimm_check_and_set_ro(self.disk) };
+        unsafe { sys::nvdimm_check_and_set_ro(self.inner.disk) };
     }
-}
 
-impl Drop for GenDisk {
-    fn drop(&mut self) {
-        self.remove();
-        // SAFETY: By the type invariant we hold a reference.
-        unsafe { sys::put_disk(self.disk) };
+    /// `block_device_operations.submit_bio`.
+    ///
+    /// # Safety
+    ///
+    /// Called by the block layer with a bio for an added disk of this type.
+    unsafe extern "C" fn submit_bio_callback(bio: *mut sys::bio) {
+        // SAFETY: By the caller the bio is ours to complete.
+        let bio = unsafe { Bio::from_raw(bio) };
+        // SAFETY: The disk's private data is the `Bound` data, which
+        // outlives its bios (see `add`).
+        let data = unsafe { T::Data::borrow(bio.info.private_data) };
+        T::submit_bio(data, bio);
     }
 }
 
 /// One segment of a bio: `len` bytes at `offset` in `page` (the pages of a
 /// segment are contiguous; `offset` is below a page), for data sector
-/// `sector`.
-pub(crate) struct Segment {
-    pub(crate) page: *mut sys::page,
-    pub(crate) offset: u32,
-    pub(crate) len: u32,
-    pub(crate) sector: u64,
+/// `sector`; or a page of zeroes ([`Segment::zeroes`]).
+///
+/// # Invariants
+///
+/// `page..` holds `offset + len` bytes of contiguous struct pages, valid for
+/// `'a` (the pages of a bio that is not ended, or the zero page).
+pub(crate) struct Segment<'a> {
+    page: *mut sys::page,
+    offset: u32,
+    len: u32,
+    sector: u64,
+    _pages: PhantomData<&'a sys::page>,
+}
+
+impl Segment<'static> {
+    /// A page of zeroes for sector `sector` (the shared zero page: only to
+    /// be written from).
+    pub(crate) fn zeroes(sector: u64) -> Self {
+        // INVARIANT: The zero page is a static page.
+        Self {
+            // SAFETY: Returns the static zero page.
+            page: unsafe { sys::rpmem_zero_page() },
+            offset: 0,
+            len: super::PAGE_SIZE_U32,
+            sector,
+            _pages: PhantomData,
+        }
+    }
+}
+
+impl Segment<'_> {
+    /// Bytes.
+    pub(crate) fn len(&self) -> u32 {
+        self.len
+    }
+
+    /// The first sector it is for.
+    pub(crate) fn sector(&self) -> u64 {
+        self.sector
+    }
+
+    /// The first page, the offset in it, the length and the sector: what
+    /// the KUnit tests of the bvec walk compare.
+    #[cfg(CONFIG_KUNIT)]
+    pub(crate) fn parts(&self) -> (*mut sys::page, u32, u32, u64) {
+        (self.page, self.offset, self.len, self.sector)
+    }
+
+    /// Calls `f(page, offset in it, bytes before it, bytes in it)` for each
+    /// page of the segment in order, while `f` returns `true`.
+    #[inline]
+    pub(super) fn for_each_page(&self, mut f: impl FnMut(*mut sys::page, u32, usize, u32) -> bool) {
+        const PAGE_SIZE: u32 = super::PAGE_SIZE_U32;
+        let (mut page, mut off, mut at) = (self.page, self.offset, 0u32);
+        while at < self.len {
+            let chunk = (self.len - at).min(PAGE_SIZE - off);
+            if !f(page, off, at as usize, chunk) {
+                return;
+            }
+            at += chunk;
+            off = 0;
+            // Past the last page the pointer is not used.
+            page = page.wrapping_add(1);
+        }
+    }
 }
 
 /// A bio handed to `submit_bio`, completed exactly once by [`Bio::end`].
@@ -168,11 +313,6 @@ impl Bio {
 
     pub(crate) fn as_raw(&self) -> *mut sys::bio {
         self.bio
-    }
-
-    /// The disk's private data (set by [`GenDisk::add`]).
-    pub(crate) fn disk_private(&self) -> *mut kernel::ffi::c_void {
-        self.info.private_data
     }
 
     /// `REQ_PREFLUSH`: flush before the data.
@@ -214,7 +354,7 @@ impl Bio {
     /// per bvec, which may span pages), stopping at the first error. Only
     /// for bios with data ([`Bio::has_data`]).
     #[inline]
-    pub(crate) fn for_each_segment(&self, f: impl FnMut(Segment) -> Result) -> Result {
+    pub(crate) fn for_each_segment(&self, f: impl FnMut(Segment<'_>) -> Result) -> Result {
         // SAFETY: By the type invariant `bio` is valid; the bvec array of a
         // bio with data holds what its iterator walks over.
         unsafe { for_each_bvec((*self.bio).bi_io_vec, (*self.bio).bi_iter, f) }
@@ -239,12 +379,12 @@ impl Bio {
 /// # Safety
 ///
 /// `vecs` must hold the bvecs that `iter` walks over: from `bi_idx` on, for
-/// `bi_size` bytes.
+/// `bi_size` bytes, and their pages must stay valid for `'a`.
 #[inline]
-pub(crate) unsafe fn for_each_bvec(
+pub(crate) unsafe fn for_each_bvec<'a>(
     vecs: *const sys::bio_vec,
     mut iter: sys::bvec_iter,
-    mut f: impl FnMut(Segment) -> Result,
+    mut f: impl FnMut(Segment<'a>) -> Result,
 ) -> Result {
     const PAGE_SIZE: u32 = super::PAGE_SIZE_U32;
     while iter.bi_size > 0 {
@@ -253,12 +393,14 @@ pub(crate) unsafe fn for_each_bvec(
         let bv = unsafe { *vecs.add(iter.bi_idx as usize) };
         let offset = bv.bv_offset + iter.bi_offset;
         let len = (bv.bv_len - iter.bi_offset).min(iter.bi_size);
+        // INVARIANT: The pages of a bvec are contiguous struct pages
+        // (`nth_page`), valid while the bio is not ended (by the caller).
         f(Segment {
-            // The pages of a bvec are contiguous struct pages (`nth_page`).
             page: bv.bv_page.wrapping_add((offset / PAGE_SIZE) as usize),
             offset: offset % PAGE_SIZE,
             len,
             sector: iter.bi_sector,
+            _pages: PhantomData,
         })?;
         // Advanced by the rest of the bvec, or by the last bytes.
         iter.bi_sector += u64::from(len >> kernel::block::SECTOR_SHIFT);

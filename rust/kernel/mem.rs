@@ -3,8 +3,13 @@
 //! Copies to and from persistent memory, poison state of its pages, and the
 //! sysfs node that announces poison list changes.
 
-use super::sys;
-use core::ops::Range;
+use super::{
+    disk::Segment,
+    kaddr::{AccessMode, Kaddr},
+    sys,
+};
+use core::ptr::NonNull;
+use kernel::{iov::IovIterSource, prelude::*};
 
 /// Whether the architecture has cache-bypassing copies (`memcpy_flushcache`),
 /// without which writes cannot be made durable.
@@ -13,129 +18,167 @@ pub(crate) fn has_uaccess_flushcache() -> bool {
     unsafe { sys::rpmem_has_uaccess_flushcache() }
 }
 
-/// Whether `addr` is a vmalloc (ioremap) address rather than direct map.
-pub(crate) fn is_vmalloc_addr(addr: *const u8) -> bool {
-    // SAFETY: Only compares the address against the vmalloc range.
-    unsafe { sys::rpmem_is_vmalloc_addr(addr.cast()) }
+/// The kernel mapping of a namespace's pmem, made by
+/// [`NdDevice::memremap`](super::nd::NdDevice::memremap) or
+/// [`PageMap::map`](super::pagemap::PageMap::map): every access to the
+/// media goes through it, checked against its bounds.
+///
+/// # Invariants
+///
+/// `virt..virt + len` maps the physical `phys..phys + len` write-back from
+/// creation until the device that mapped it is unbound, where devres unmaps
+/// it after every devres action registered later has run. It is created
+/// only for the device's driver data, which is released after that (see
+/// `NdDevice::reserve_data`) and which no callback reaches any more once the
+/// mapping is gone (the DAX device is killed, the disk deleted and the page
+/// map's memory failures drained before).
+pub(crate) struct PmemMap {
+    virt: NonNull<u8>,
+    phys: u64,
+    len: u64,
+    /// In the direct map: the pages have struct pages, HWPoison flags and
+    /// direct-map permissions.
+    linear: bool,
 }
 
-/// The shared zero page.
-pub(crate) fn zero_page() -> *mut sys::page {
-    // SAFETY: Returns a static page.
-    unsafe { sys::rpmem_zero_page() }
-}
+// SAFETY: A mapping shared by all CPUs; the copies are safe from any thread.
+unsafe impl Send for PmemMap {}
+// SAFETY: Every method takes `&self`; concurrent copies to and from pmem are
+// what the block layer and DAX do with nd_pmem too.
+unsafe impl Sync for PmemMap {}
 
-/// Copies `len` bytes from `src` (pmem) into the pages from `page` at
-/// `offset`, a page at a time with a machine-check-safe copy and
-/// `flush_dcache_page`; `false` if a machine check (poison) stopped it.
-///
-/// # Safety
-///
-/// `page..` must hold `offset + len` bytes of contiguous pages, `offset`
-/// below a page, and `src` must be readable for `len` bytes.
-#[inline]
-pub(crate) unsafe fn copy_mc_to_pages(
-    page: *mut sys::page,
-    offset: u32,
-    src: *const u8,
-    len: u32,
-) -> bool {
-    let mut done = true;
-    let copy = |page, off, at: usize, chunk| {
-        // SAFETY: By the caller, `page` (one of `page..`) has `chunk` bytes
-        // from `off`; `at + chunk <= len`, so `src + at` is readable.
-        done = unsafe { sys::rpmem_pmem_to_page(page, off, src.add(at).cast(), chunk) } == 0;
-        done
-    };
-    for_each_page(page, offset, len, copy);
-    done
-}
-
-/// Copies `len` bytes from the pages from `page` at `offset` to `dst`
-/// (pmem), bypassing the CPU cache (`memcpy_flushcache`), after
-/// `flush_dcache_page`.
-///
-/// # Safety
-///
-/// As [`copy_mc_to_pages`], with `dst` writable for `len` bytes.
-#[inline]
-pub(crate) unsafe fn write_pages_flushcache(
-    dst: *mut u8,
-    page: *mut sys::page,
-    offset: u32,
-    len: u32,
-) {
-    let copy = |page, off, at: usize, chunk| {
-        // SAFETY: As in `copy_mc_to_pages`, `dst + at` is writable.
-        unsafe { sys::rpmem_page_to_pmem(dst.add(at).cast(), page, off, chunk) };
-        true
-    };
-    for_each_page(page, offset, len, copy);
-}
-
-/// Calls `f(page, offset in it, bytes before it, bytes in it)` for each page
-/// of `len` bytes of contiguous pages from `page` at `offset` (below a
-/// page), while `f` returns `true`. Only computes the pages; `f` uses them.
-#[inline]
-fn for_each_page(
-    mut page: *mut sys::page,
-    offset: u32,
-    len: u32,
-    mut f: impl FnMut(*mut sys::page, u32, usize, u32) -> bool,
-) {
-    const PAGE_SIZE: u32 = super::PAGE_SIZE_U32;
-    let (mut off, mut at) = (offset, 0u32);
-    while at < len {
-        let chunk = (len - at).min(PAGE_SIZE - off);
-        if !f(page, off, at as usize, chunk) {
-            return;
-        }
-        at += chunk;
-        off = 0;
-        // Past the last page the pointer is not used.
-        page = page.wrapping_add(1);
+impl PmemMap {
+    /// # Safety
+    ///
+    /// `virt` must map `phys..phys + len` as the type invariant says.
+    pub(super) unsafe fn new(virt: *mut u8, phys: u64, len: u64) -> Result<Self> {
+        let virt = NonNull::new(virt).ok_or(ENOMEM)?;
+        // SAFETY: Only compares the address against the vmalloc range.
+        let linear = !unsafe { sys::rpmem_is_vmalloc_addr(virt.as_ptr().cast()) };
+        // INVARIANT: By the safety requirements.
+        Ok(Self {
+            virt,
+            phys,
+            len,
+            linear,
+        })
     }
-}
 
-/// Copies `bytes` from `iter` to `dst` bypassing the cache; bytes copied.
-///
-/// # Safety
-///
-/// `dst` must be writable for `bytes` bytes and `iter` a valid iterator.
-pub(crate) unsafe fn copy_from_iter_flushcache(
-    dst: *mut u8,
-    bytes: usize,
-    iter: *mut sys::iov_iter,
-) -> usize {
-    // SAFETY: By the caller.
-    unsafe { sys::_copy_from_iter_flushcache(dst.cast(), bytes, iter) }
-}
+    /// Whether the mapping is in the direct map (struct pages).
+    pub(crate) fn is_linear(&self) -> bool {
+        self.linear
+    }
 
-/// Invalidates the CPU cache over `len` bytes at `addr` after the media
-/// under it changed (a poison clear).
-///
-/// # Safety
-///
-/// `addr` must be a pmem mapping of at least `len` bytes.
-pub(crate) unsafe fn invalidate_pmem(addr: *mut u8, len: u64) {
-    // SAFETY: By the caller.
-    unsafe { sys::arch_invalidate_pmem(addr.cast(), len as usize) };
-}
+    /// The address of `offset..offset + len`, or `ERANGE` if any of it is
+    /// outside the mapping.
+    #[inline]
+    fn at(&self, offset: u64, len: u64) -> Result<*mut u8> {
+        match offset.checked_add(len) {
+            Some(end) if end <= self.len => {
+                // `offset < len <= isize::MAX` (a mapping), so no wrap.
+                Ok(self.virt.as_ptr().wrapping_add(offset as usize))
+            }
+            _ => Err(ERANGE),
+        }
+    }
 
-/// Clears the HWPoison flag of the page frames `pfns` and makes them
-/// accessible again in the direct map (`clear_mce_nospec`). Frames without
-/// a struct page are passed over (`pfn_valid`).
-///
-/// # Safety
-///
-/// `pfns` must be frames of a pmem page map that the caller mapped and
-/// still holds, whose poison the caller has just cleared: making a frame
-/// of anyone else's accessible again would let its poison be consumed.
-pub(crate) unsafe fn clear_page_poison(pfns: Range<u64>) {
-    for pfn in pfns {
-        // SAFETY: The glue checks that the frame has a struct page; by the
-        // caller the frame is its own and free of poison.
-        unsafe { sys::rpmem_pfn_clear_poison(pfn as usize) };
+    /// The kernel address of byte `offset` handed out for `mode` (DAX), or
+    /// `ERANGE` past the end.
+    pub(crate) fn kaddr(&self, offset: u64, mode: AccessMode) -> Result<Kaddr> {
+        let addr = self.at(offset, 1)?;
+        Kaddr::new(addr as usize, mode).ok_or(EINVAL)
+    }
+
+    /// The offset of the kernel address `addr` in the mapping (what a
+    /// `recovery_write` is handed), if it is inside.
+    pub(crate) fn offset_of(&self, addr: usize) -> Option<u64> {
+        let off = addr.checked_sub(self.virt.as_ptr() as usize)? as u64;
+        (off < self.len).then_some(off)
+    }
+
+    /// The page frame of byte `offset`.
+    pub(crate) fn pfn(&self, offset: u64) -> u64 {
+        (self.phys + offset) >> kernel::page::PAGE_SHIFT
+    }
+
+    /// Copies the segment's bytes from `offset` of the mapping into its
+    /// pages (a block read), a page at a time with a machine-check-safe
+    /// copy; `EIO` if a machine check (poison) stopped it, `ERANGE` past the
+    /// end.
+    #[inline]
+    pub(crate) fn read(&self, offset: u64, seg: &Segment<'_>) -> Result {
+        let src = self.at(offset, seg.len().into())?;
+        let mut done = true;
+        seg.for_each_page(|page, off, at, chunk| {
+            // SAFETY: `page` has `chunk` bytes from `off` (the segment's
+            // pages, borrowed from its bio); `at + chunk <= seg.len`, and
+            // `src..+seg.len` is mapped (checked above).
+            done = unsafe { sys::rpmem_pmem_to_page(page, off, src.add(at).cast(), chunk) } == 0;
+            done
+        });
+        if done {
+            Ok(())
+        } else {
+            Err(EIO)
+        }
+    }
+
+    /// Copies the segment's bytes to `offset` of the mapping bypassing the
+    /// CPU cache (`memcpy_flushcache`, after `flush_dcache_page`): a block
+    /// write. `ERANGE` past the end, with nothing written.
+    #[inline]
+    pub(crate) fn write(&self, offset: u64, seg: &Segment<'_>) -> Result {
+        let dst = self.at(offset, seg.len().into())?;
+        seg.for_each_page(|page, off, at, chunk| {
+            // SAFETY: As in `read`, in the other direction.
+            unsafe { sys::rpmem_page_to_pmem(dst.add(at).cast(), page, off, chunk) };
+            true
+        });
+        Ok(())
+    }
+
+    /// Copies `bytes` from `src` to `offset` of the mapping bypassing the
+    /// cache; the bytes copied (fewer if `src` ran short or faulted, 0 past
+    /// the end).
+    pub(crate) fn write_from_iter(
+        &self,
+        offset: u64,
+        bytes: usize,
+        src: &mut IovIterSource<'_>,
+    ) -> usize {
+        let Ok(dst) = self.at(offset, bytes as u64) else {
+            return 0;
+        };
+        // SAFETY: `dst..+bytes` is mapped (checked above); `src` is a valid
+        // iterator, borrowed mutably.
+        unsafe { sys::_copy_from_iter_flushcache(dst.cast(), bytes, src.as_raw()) }
+    }
+
+    /// Invalidates the CPU cache over `offset..offset + len` after the
+    /// media under it changed (a poison clear).
+    pub(crate) fn invalidate(&self, offset: u64, len: u64) -> Result {
+        let addr = self.at(offset, len)?;
+        // SAFETY: `addr..+len` is mapped (checked above).
+        unsafe { sys::arch_invalidate_pmem(addr.cast(), len as usize) };
+        Ok(())
+    }
+
+    /// Clears the HWPoison flag of the pages of `offset..offset + len` and
+    /// makes them accessible again in the direct map (`clear_mce_nospec`,
+    /// nd_pmem's `pmem_mkpage_present`); nothing for a mapping outside the
+    /// direct map. Only for pages whose media poison was just cleared:
+    /// making a page with poison accessible again lets a CPU consume it.
+    pub(crate) fn clear_page_poison(&self, offset: u64, len: u64) -> Result {
+        self.at(offset, len)?;
+        if !self.linear || len == 0 {
+            return Ok(());
+        }
+        for pfn in self.pfn(offset)..=self.pfn(offset + len - 1) {
+            // SAFETY: The frame is one of this mapping's, which the device
+            // holds; the glue checks that it has a struct page.
+            unsafe { sys::rpmem_pfn_clear_poison(pfn as usize) };
+        }
+        Ok(())
     }
 }
 
@@ -185,7 +228,9 @@ unsafe impl Sync for SysfsNode {}
 
 impl SysfsNode {
     /// The `badblocks` attribute of an added disk.
-    pub(crate) fn badblocks_of(disk: &super::disk::GenDisk) -> Option<Self> {
+    pub(crate) fn badblocks_of<T: super::disk::Operations>(
+        disk: &super::disk::GenDisk<T>,
+    ) -> Option<Self> {
         // SAFETY: The disk is valid and added.
         let kn = unsafe { sys::rpmem_badblocks_dirent(disk.as_raw()) };
         // INVARIANT: `sysfs_get_dirent` returned a reference.

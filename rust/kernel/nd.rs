@@ -1,17 +1,183 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The nvdimm bus as rpmem sees it: the device being probed (a namespace,
-//! or the pfn/btt/dax device that claims one), its namespace and its region.
+//! The nvdimm bus (include/linux/nd.h, drivers/nvdimm/nd.h): a driver of
+//! its namespaces ([`Driver`], registered with [`Registration`]), the device
+//! being probed (a namespace, or the pfn/btt/dax device that claims one),
+//! its driver data, its namespace and its region.
 
-use super::sys;
+use super::{mem::PmemMap, sys};
 use core::{marker::PhantomData, ops::Range};
 use kernel::{
     device::Device,
-    error::{from_err_ptr, to_result},
+    error::{from_err_ptr, from_result, to_result},
+    num::casts::IntoSafeCast,
     prelude::*,
     sync::aref::ARef,
-    types::ForeignOwnable,
+    types::{ForeignOwnable, Opaque},
+    ThisModule,
 };
+
+/// What the nd bus tells a bound device's driver (`enum nvdimm_event`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Event {
+    /// The bus's poison list changed (a scrub finished): reload it.
+    RevalidatePoison,
+    /// The region's state changed (read-only).
+    RevalidateRegion,
+}
+
+impl TryFrom<sys::nvdimm_event> for Event {
+    type Error = Error;
+
+    fn try_from(event: sys::nvdimm_event) -> Result<Self> {
+        match event {
+            sys::nvdimm_event_NVDIMM_REVALIDATE_POISON => Ok(Self::RevalidatePoison),
+            sys::nvdimm_event_NVDIMM_REVALIDATE_REGION => Ok(Self::RevalidateRegion),
+            _ => Err(EINVAL),
+        }
+    }
+}
+
+/// A driver of nd namespaces (`struct nd_device_driver`). Its callbacks run
+/// under the device's lock; `data` is the driver data that the probe stored
+/// ([`NdDevice::reserve_data`]), if it stored any.
+pub(crate) trait Driver: 'static {
+    /// The driver data of a bound device.
+    type Data: ForeignOwnable + Send + Sync;
+
+    /// Binds `dev`, or fails with the error the bus reports.
+    fn probe(dev: &NdDevice) -> Result;
+
+    /// `dev` is being unbound; devres releases what the probe set up (the
+    /// driver data last) after this returns.
+    fn remove(dev: &NdDevice, data: Option<<Self::Data as ForeignOwnable>::Borrowed<'_>>);
+
+    /// The system shuts down.
+    fn shutdown(dev: &NdDevice, data: Option<<Self::Data as ForeignOwnable>::Borrowed<'_>>);
+
+    /// The bus tells the bound `dev` about `event`.
+    fn notify(
+        dev: &NdDevice,
+        data: Option<<Self::Data as ForeignOwnable>::Borrowed<'_>>,
+        event: Event,
+    );
+}
+
+/// The registration of a [`Driver`] for namespace io/pmem devices (and the
+/// pfn/btt/dax devices that claim them): `nd_driver_register` until drop.
+///
+/// # Invariants
+///
+/// `drv` is registered with the nd bus for as long as this value exists.
+#[pin_data(PinnedDrop)]
+pub(crate) struct Registration<T: Driver> {
+    #[pin]
+    drv: Opaque<sys::nd_device_driver>,
+    _driver: PhantomData<T>,
+}
+
+// SAFETY: Nothing is reachable through `&Registration`.
+unsafe impl<T: Driver> Sync for Registration<T> {}
+// SAFETY: Registering and unregistering may be done from any thread.
+unsafe impl<T: Driver> Send for Registration<T> {}
+
+impl<T: Driver> Registration<T> {
+    /// Registers `T` as driver `name` of `module`.
+    pub(crate) fn new(
+        name: &'static CStr,
+        module: &'static ThisModule,
+    ) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            drv <- Opaque::try_ffi_init(|drv: *mut sys::nd_device_driver| {
+                // SAFETY: `drv` is valid for writes; every field of the C
+                // struct is a pointer, an optional function or an integer,
+                // for which zero is valid.
+                unsafe {
+                    drv.write(core::mem::zeroed());
+                    (*drv).drv.name = name.as_char_ptr();
+                    (*drv).type_ = (sys::nd_driver_flags_ND_DRIVER_NAMESPACE_IO
+                        | sys::nd_driver_flags_ND_DRIVER_NAMESPACE_PMEM)
+                        .into_safe_cast();
+                    (*drv).probe = Some(Self::probe_callback);
+                    (*drv).remove = Some(Self::remove_callback);
+                    (*drv).shutdown = Some(Self::shutdown_callback);
+                    (*drv).notify = Some(Self::notify_callback);
+                }
+                // SAFETY: `drv` is pinned (`try_ffi_init`) and unregistered
+                // by `drop` before it goes.
+                to_result(unsafe {
+                    sys::__nd_driver_register(drv, module.as_ptr(), name.as_char_ptr())
+                })
+            }),
+            _driver: PhantomData,
+        })
+    }
+
+    /// The driver data of `dev`, if its probe stored one.
+    ///
+    /// # Safety
+    ///
+    /// `dev` must be bound to this driver, and its lock held during `'a`.
+    unsafe fn data<'a>(dev: &NdDevice) -> Option<<T::Data as ForeignOwnable>::Borrowed<'a>> {
+        let ptr = dev.drvdata();
+        // SAFETY: The driver data is null (the driver core clears it at
+        // unbind and after a failed probe) or what `DataSlot::set` stored,
+        // released at unbind only, which the device lock holds off.
+        (!ptr.is_null()).then(|| unsafe { T::Data::borrow(ptr) })
+    }
+
+    /// # Safety
+    ///
+    /// Called by the nd bus with a device this driver matches, under its
+    /// lock.
+    unsafe extern "C" fn probe_callback(dev: *mut sys::device) -> i32 {
+        // SAFETY: By the caller `dev` is a valid nd device for the call.
+        let dev = unsafe { NdDevice::from_raw(dev) };
+        from_result(|| T::probe(&dev).map(|()| 0))
+    }
+
+    /// # Safety
+    ///
+    /// Called by the nd bus for a device this driver bound, under its lock.
+    unsafe extern "C" fn remove_callback(dev: *mut sys::device) {
+        // SAFETY: By the caller.
+        let dev = unsafe { NdDevice::from_raw(dev) };
+        // SAFETY: Bound, under its lock.
+        T::remove(&dev, unsafe { Self::data(&dev) });
+    }
+
+    /// # Safety
+    ///
+    /// Called by the driver core at shutdown for a device this driver
+    /// bound, under its lock.
+    unsafe extern "C" fn shutdown_callback(dev: *mut sys::device) {
+        // SAFETY: By the caller.
+        let dev = unsafe { NdDevice::from_raw(dev) };
+        // SAFETY: Bound, under its lock.
+        T::shutdown(&dev, unsafe { Self::data(&dev) });
+    }
+
+    /// # Safety
+    ///
+    /// Called by the nd bus for a device this driver bound, under its lock.
+    unsafe extern "C" fn notify_callback(dev: *mut sys::device, event: sys::nvdimm_event) {
+        // SAFETY: By the caller.
+        let dev = unsafe { NdDevice::from_raw(dev) };
+        match Event::try_from(event) {
+            // SAFETY: Bound, under its lock.
+            Ok(event) => T::notify(&dev, unsafe { Self::data(&dev) }, event),
+            Err(_) => dev_warn!(dev.device(), "notify: unknown event {}\n", event),
+        }
+    }
+}
+
+#[pinned_drop]
+impl<T: Driver> PinnedDrop for Registration<T> {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: By the type invariant `drv` is registered.
+        unsafe { sys::driver_unregister(&raw mut (*self.drv.get()).drv) };
+    }
+}
 
 /// A device on the nd bus that rpmem is probing or has bound: a namespace,
 /// or the pfn/btt/dax device that claims one.
@@ -49,7 +215,7 @@ impl NdDevice {
     /// `dev` must be a valid nd bus device of a type rpmem's driver matches
     /// (namespace io/pmem, pfn, btt or dax), with a reference held by the
     /// caller for the duration of this call.
-    pub(crate) unsafe fn from_raw(dev: *mut sys::device) -> Self {
+    unsafe fn from_raw(dev: *mut sys::device) -> Self {
         // INVARIANT: By the safety requirements; `get_device` takes the
         // reference that keeps it valid.
         Self {
@@ -191,17 +357,20 @@ impl NdDevice {
     }
 
     /// Maps `range` write-back (ARCH_MEMREMAP_PMEM) until unbind.
-    pub(crate) fn memremap(&self, range: &Range<u64>) -> Result<*mut u8> {
+    pub(crate) fn memremap(&self, range: &Range<u64>) -> Result<PmemMap> {
+        let len = range.end - range.start;
         // SAFETY: By the type invariant `dev` is valid.
         let addr = unsafe {
             sys::devm_memremap(
                 self.dev,
                 range.start,
-                (range.end - range.start) as usize,
+                usize::try_from(len)?,
                 sys::ARCH_MEMREMAP_PMEM,
             )
         };
-        Ok(from_err_ptr(addr)?.cast())
+        // SAFETY: `devm_memremap` mapped `range` until unbind, in a devres
+        // action registered after `reserve_data` (or the probe fails).
+        unsafe { PmemMap::new(from_err_ptr(addr)?.cast(), range.start, len) }
     }
 
     pub(crate) fn numa_node(&self) -> i32 {
@@ -211,7 +380,7 @@ impl NdDevice {
 
     /// The driver data (a `T::into_foreign` pointer) that
     /// [`DataSlot::set`] stored, null before.
-    pub(crate) fn drvdata(&self) -> *mut kernel::ffi::c_void {
+    fn drvdata(&self) -> *mut kernel::ffi::c_void {
         // SAFETY: By the type invariant `dev` is valid.
         unsafe { sys::rpmem_get_drvdata(self.dev) }
     }
@@ -241,20 +410,16 @@ impl NdDevice {
         })
     }
 
-    /// Runs `action(data)` when the device is unbound (or now, if this
-    /// fails), before everything registered earlier is released.
-    ///
-    /// # Safety
-    ///
-    /// `action(data)` must be safe to call once, from any thread, at unbind.
-    pub(crate) unsafe fn add_unbind_action(
-        &self,
-        action: unsafe extern "C" fn(*mut kernel::ffi::c_void),
-        data: *mut kernel::ffi::c_void,
-    ) -> Result {
-        // SAFETY: By the type invariant `dev` is valid; the caller vouches for
-        // `action` and `data`.
-        to_result(unsafe { sys::rpmem_devm_add_action_or_reset(self.dev, Some(action), data) })
+    /// Drops `value` when the device is unbound (or now, if that cannot be
+    /// registered), before everything registered earlier is released.
+    pub(crate) fn drop_at_unbind<U: Send + 'static>(&self, value: U) -> Result {
+        let raw = KBox::into_raw(KBox::new(value, GFP_KERNEL)?);
+        // SAFETY: By the type invariant `dev` is valid; `drop_box::<U>` gets
+        // the box just leaked, once (now, if registering fails); `U` is
+        // `Send`, so it may be dropped on the thread that unbinds.
+        to_result(unsafe {
+            sys::rpmem_devm_add_action_or_reset(self.dev, Some(drop_box::<U>), raw.cast())
+        })
     }
 
     /// Zeroed memory freed at unbind, after everything registered later.
@@ -281,19 +446,109 @@ pub(crate) struct DataSlot<'a, T: ForeignOwnable> {
     _data: PhantomData<T>,
 }
 
-impl<T: ForeignOwnable> DataSlot<'_, T> {
-    /// Stores `data` as the device's driver data until unbind; returns the
-    /// foreign pointer, for the C objects that hand it back to callbacks
-    /// (`T::borrow` it there while the device is bound).
-    pub(crate) fn set(self, data: T) -> *mut kernel::ffi::c_void {
+impl<'a, T: ForeignOwnable> DataSlot<'a, T> {
+    /// Stores `data` as the device's driver data until unbind, and returns
+    /// it borrowed, for the registrations whose callbacks get it back (see
+    /// [`Bound`]).
+    pub(crate) fn set(self, data: T) -> Bound<'a, T> {
         let ptr = data.into_foreign();
         // SAFETY: By the type invariant `cell` is valid; the slot is
         // consumed, so it is set once. `drop_data` takes it back at unbind.
         unsafe { *self.cell = ptr };
         // SAFETY: By the type invariant of `NdDevice` `dev` is valid.
         unsafe { sys::rpmem_set_drvdata(self.dev.dev, ptr) };
-        ptr
+        // INVARIANT: `ptr` came from `into_foreign` and is dropped by the
+        // devres action registered before everything registered from now on.
+        Bound {
+            dev: self.dev,
+            ptr,
+            _data: PhantomData,
+        }
     }
+}
+
+/// The driver data of a device, stored by [`DataSlot::set`]: the proof that
+/// it stays valid until every devres action of the device registered after
+/// [`NdDevice::reserve_data`] has run. Registrations (the DAX device, the
+/// disk, the page map's owner) take it, so that their callbacks get the data
+/// back for exactly as long as it lives.
+///
+/// # Invariants
+///
+/// `ptr` came from `T::into_foreign` and is released (`from_foreign`) only
+/// by the devres action of [`NdDevice::reserve_data`], after the devres
+/// actions registered later; `dev` is the device.
+pub(crate) struct Bound<'a, T: ForeignOwnable> {
+    dev: &'a NdDevice,
+    ptr: *mut kernel::ffi::c_void,
+    _data: PhantomData<T>,
+}
+
+impl<'a, T: ForeignOwnable> Bound<'a, T> {
+    /// The data, borrowed for as long as the device's probe.
+    pub(crate) fn data(&self) -> T::Borrowed<'a> {
+        // SAFETY: By the type invariant `ptr` came from `into_foreign` and
+        // is released only at unbind, after the probe that holds `'a`.
+        unsafe { T::borrow(self.ptr) }
+    }
+
+    /// The device.
+    pub(crate) fn device(&self) -> &'a NdDevice {
+        self.dev
+    }
+
+    /// The foreign pointer, for C objects that hand it back to callbacks;
+    /// those may `T::borrow` it while the registration that gets it is
+    /// live, if that registration ends in a devres action registered after
+    /// [`NdDevice::reserve_data`] (or before the device is unbound).
+    pub(super) fn as_foreign(&self) -> *mut kernel::ffi::c_void {
+        self.ptr
+    }
+
+    /// Runs `f(data)` when the device is unbound (or now, if registering
+    /// fails), before the data and everything registered earlier are
+    /// released: the place for what must end before the device goes.
+    pub(crate) fn on_unbind(&self, f: fn(T::Borrowed<'_>)) -> Result
+    where
+        T: Send + Sync + 'static,
+    {
+        // INVARIANT: `ptr` is the data of this `Bound`, and the action is
+        // registered after `reserve_data`.
+        self.dev
+            .drop_at_unbind(UnbindAction::<T> { f, ptr: self.ptr })
+    }
+}
+
+/// What [`Bound::on_unbind`] registers: dropping it calls `f(data)`.
+///
+/// # Invariants
+///
+/// `ptr` is the foreign pointer of a [`Bound`], and the value is dropped by
+/// a devres action registered after `reserve_data` (or while the probe
+/// that made the `Bound` runs).
+struct UnbindAction<T: ForeignOwnable> {
+    f: fn(T::Borrowed<'_>),
+    ptr: *mut kernel::ffi::c_void,
+}
+
+// SAFETY: It only borrows `T`, which is `Send + Sync`, at its drop.
+unsafe impl<T: ForeignOwnable + Send + Sync> Send for UnbindAction<T> {}
+
+impl<T: ForeignOwnable> Drop for UnbindAction<T> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the data is released after this.
+        (self.f)(unsafe { T::borrow(self.ptr) });
+    }
+}
+
+/// The devres action of [`NdDevice::drop_at_unbind`].
+///
+/// # Safety
+///
+/// `value` must be the leaked box of a `U`; called once.
+unsafe extern "C" fn drop_box<U>(value: *mut kernel::ffi::c_void) {
+    // SAFETY: By the safety requirements the box is ours to take back.
+    drop(unsafe { KBox::from_raw(value.cast::<U>()) });
 }
 
 /// The devres action of [`NdDevice::reserve_data`]: drops the data stored

@@ -1,33 +1,66 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The `dev_pagemap` that gives a namespace struct pages (fsdax), so that
-//! file systems can map it and memory failures can be routed to rpmem.
+//! file systems can map it and memory failures reach its driver.
 
 use super::{
-    nd::{NdDevice, Pfn, PfnInfo},
+    mem::PmemMap,
+    nd::{Bound, NdDevice, Pfn, PfnInfo},
     sys,
 };
-use core::{ops::Range, sync::atomic::AtomicPtr, sync::atomic::Ordering};
-use kernel::{error::from_err_ptr, prelude::*};
+use core::{
+    marker::PhantomData,
+    ops::Range,
+    sync::atomic::{AtomicPtr, Ordering},
+};
+use kernel::{
+    error::{from_err_ptr, from_result},
+    prelude::*,
+    types::ForeignOwnable,
+};
 
-/// A `dev_pagemap` of type `MEMORY_DEVICE_FS_DAX` with rpmem's
-/// `memory_failure` operation.
+/// What a page map's driver does when memory of the map fails.
+pub(crate) trait Operations: 'static {
+    /// The driver data the owner is borrowed from (see [`PageMap::set_owner`]).
+    type Data: ForeignOwnable + Send + Sync;
+
+    /// `dev_pagemap_ops.memory_failure`: `nr_pages` page frames from `pfn`
+    /// of the map failed (`mf_flags`: `MF_*`). Runs with a reference to the
+    /// page map held (`memory_failure` takes `get_dev_pagemap`), may sleep.
+    fn memory_failure(
+        data: <Self::Data as ForeignOwnable>::Borrowed<'_>,
+        pfn: u64,
+        nr_pages: u64,
+        mf_flags: i32,
+    ) -> Result;
+}
+
+/// A `dev_pagemap` of type `MEMORY_DEVICE_FS_DAX` whose memory failures go
+/// to `T`.
 ///
 /// # Invariants
 ///
 /// `pgmap` is zeroed device-managed memory of the probed device: it lives
 /// until that device is unbound, after the mapping it describes is gone.
-#[derive(Clone, Copy)]
-pub(crate) struct PageMap {
+/// Its `owner` is null or the foreign pointer of a [`Bound`] `T::Data` of
+/// that device, which lives until after the mapping is gone.
+pub(crate) struct PageMap<T: Operations> {
     pgmap: *mut sys::dev_pagemap,
+    _ops: PhantomData<T>,
 }
 
-impl PageMap {
+impl<T: Operations> PageMap<T> {
+    const OPS: sys::dev_pagemap_ops = sys::dev_pagemap_ops {
+        memory_failure: Some(Self::memory_failure_callback),
+        ..pin_init::zeroed()
+    };
+
     /// A zeroed page map, freed when `dev` is unbound.
     pub(crate) fn new(dev: &NdDevice) -> Result<Self> {
-        // INVARIANT: Zeroed, device managed.
+        // INVARIANT: Zeroed, device managed, no owner.
         Ok(Self {
             pgmap: dev.alloc_zeroed::<sys::dev_pagemap>()?,
+            _ops: PhantomData,
         })
     }
 
@@ -57,40 +90,63 @@ impl PageMap {
         r.start..r.end + 1
     }
 
-    /// Creates the struct pages and maps the range; returns its address.
-    pub(crate) fn map(&self, dev: &NdDevice) -> Result<*mut u8> {
+    /// Creates the struct pages and maps the range until `dev` is unbound.
+    pub(crate) fn map(&self, dev: &NdDevice) -> Result<PmemMap> {
+        let range = self.range();
         // SAFETY: By the type invariant `pgmap` is valid and lives past the
-        // unmapping devres action registered here.
+        // unmapping devres action registered here; `OPS` is static.
         let addr = unsafe {
             (*self.pgmap).type_ = sys::memory_type_MEMORY_DEVICE_FS_DAX;
-            (*self.pgmap).ops = &sys::rpmem_pagemap_ops;
+            (*self.pgmap).ops = &Self::OPS;
             sys::devm_memremap_pages(dev.as_raw(), self.pgmap)
         };
-        Ok(from_err_ptr(addr)?.cast())
+        // SAFETY: `devm_memremap_pages` mapped `range` until unbind.
+        unsafe {
+            PmemMap::new(
+                from_err_ptr(addr)?.cast(),
+                range.start,
+                range.end - range.start,
+            )
+        }
     }
 
-    /// Routes the map's memory failures to `owner` from now on.
+    /// Routes the map's memory failures to `owner` from now on (before,
+    /// they get `EOPNOTSUPP`).
     ///
-    /// The owner must stay valid until the mapping is gone: `memory_failure`
-    /// runs with a reference to the page map (`get_dev_pagemap`), and
-    /// `memunmap_pages` waits for every such reference before the devres
-    /// actions registered earlier (the owner's, see
-    /// `NdDevice::reserve_data`) run.
-    pub(crate) fn set_owner(&self, owner: *mut kernel::ffi::c_void) {
+    /// `memory_failure` runs with a reference to the page map
+    /// (`get_dev_pagemap`), and `memunmap_pages` waits for every such
+    /// reference at unbind, before the driver data goes (it is released
+    /// after every devres action registered after it, the mapping's too).
+    pub(crate) fn set_owner(&self, owner: &Bound<'_, T::Data>) {
         // SAFETY: By the type invariant `pgmap` is valid; `owner` is a
-        // pointer-sized, aligned field that `owner_of` reads atomically.
+        // pointer-sized, aligned field that the callback reads atomically.
         let slot = unsafe { AtomicPtr::from_ptr(&raw mut (*self.pgmap).owner) };
-        slot.store(owner, Ordering::Release);
+        // INVARIANT: The data of a `Bound` of this device.
+        slot.store(owner.as_foreign(), Ordering::Release);
     }
-}
 
-/// The owner set by [`PageMap::set_owner`], null before.
-///
-/// # Safety
-///
-/// `pgmap` must be a page map made by [`PageMap::map`], still mapped.
-pub(crate) unsafe fn owner_of(pgmap: *mut sys::dev_pagemap) -> *mut kernel::ffi::c_void {
-    // SAFETY: By the caller `pgmap` is valid; see `set_owner`.
-    let slot = unsafe { AtomicPtr::from_ptr(&raw mut (*pgmap).owner) };
-    slot.load(Ordering::Acquire)
+    /// `dev_pagemap_ops.memory_failure`.
+    ///
+    /// # Safety
+    ///
+    /// Called by `memory_failure()` for pages of a page map mapped by
+    /// [`Self::map`], with a reference to it held.
+    unsafe extern "C" fn memory_failure_callback(
+        pgmap: *mut sys::dev_pagemap,
+        pfn: kernel::ffi::c_ulong,
+        nr_pages: kernel::ffi::c_ulong,
+        mf_flags: i32,
+    ) -> i32 {
+        // SAFETY: By the caller `pgmap` is valid; see `set_owner`.
+        let slot = unsafe { AtomicPtr::from_ptr(&raw mut (*pgmap).owner) };
+        let owner = slot.load(Ordering::Acquire);
+        if owner.is_null() {
+            return EOPNOTSUPP.to_errno();
+        }
+        // SAFETY: By the type invariant the owner is the data of a `Bound`,
+        // released only after `memunmap_pages` waited for the caller's
+        // reference to the page map.
+        let data = unsafe { T::Data::borrow(owner) };
+        from_result(|| T::memory_failure(data, pfn as u64, nr_pages as u64, mf_flags).map(|()| 0))
+    }
 }

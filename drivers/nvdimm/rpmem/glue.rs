@@ -13,9 +13,7 @@
 use crate::{
     kernel_ext::{
         dax,
-        disk::Bio,
         kaddr::{AccessMode, KaddrRequest},
-        nd::NdDevice,
         sys,
     },
     pmem::Pmem,
@@ -40,17 +38,9 @@ macro_rules! checked_prototypes {
 }
 
 checked_prototypes!(
-    rpmem_probe,
-    rpmem_remove,
-    rpmem_shutdown,
-    rpmem_notify,
-    rpmem_submit_bio,
-    rpmem_dax_direct_access,
     rpmem_direct_access,
-    rpmem_dax_zero_page_range,
-    rpmem_dax_recovery_write,
-    rpmem_pagemap_memory_failure,
-    rpmem_disk_dax,
+    rpmem_write_cache_show,
+    rpmem_write_cache_store,
     rpmem_badblocks_show,
     rpmem_badblocks_store,
     rpmem_clear_poison_set,
@@ -58,118 +48,6 @@ checked_prototypes!(
     rpmem_debugfs_show,
     rpmem_debugfs_write,
 );
-
-/// nd driver `probe`.
-///
-/// # Safety
-///
-/// Called by the nd bus with a device of type namespace io/pmem (or a pfn,
-/// btt or dax device of one), under its device lock.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rpmem_probe(dev: *mut sys::device) -> i32 {
-    // SAFETY: By the caller `dev` is a valid nd device for the call.
-    let dev = unsafe { NdDevice::from_raw(dev) };
-    from_result(|| Pmem::probe(dev).map(|()| 0))
-}
-
-/// nd driver `remove`.
-///
-/// # Safety
-///
-/// Called by the nd bus for a device `rpmem_probe` bound, under its lock.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rpmem_remove(dev: *mut sys::device) {
-    // SAFETY: By the caller `dev` is valid and bound to rpmem.
-    let dev = unsafe { NdDevice::from_raw(dev) };
-    dev.detach_btt();
-    // The device itself goes with devres, after this returns.
-    Pmem::flush(dev.region());
-}
-
-/// nd driver `shutdown`.
-///
-/// # Safety
-///
-/// Called by the driver core at shutdown for a device bound to rpmem.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rpmem_shutdown(dev: *mut sys::device) {
-    // SAFETY: By the caller `dev` is valid and bound.
-    let dev = unsafe { NdDevice::from_raw(dev) };
-    Pmem::flush(dev.region());
-}
-
-/// nd driver `notify`: poison or region state changed on the bus.
-///
-/// # Safety
-///
-/// Called by the nd bus for a bound device, under its device lock.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rpmem_notify(dev: *mut sys::device, event: sys::nvdimm_event) {
-    // SAFETY: By the caller `dev` is valid and bound.
-    let dev = unsafe { NdDevice::from_raw(dev) };
-    // SAFETY: Bound, and the device lock keeps it so.
-    let Some(pmem) = (unsafe { Pmem::from_dev(&dev) }) else {
-        return;
-    };
-    match event {
-        sys::nvdimm_event_NVDIMM_REVALIDATE_POISON => pmem.revalidate_poison(),
-        sys::nvdimm_event_NVDIMM_REVALIDATE_REGION => pmem.revalidate_region(),
-        _ => dev_warn!(dev.device(), "notify: unknown event: {}\n", event),
-    }
-}
-
-/// `block_device_operations.submit_bio`.
-///
-/// # Safety
-///
-/// Called by the block layer with a bio for a disk of rpmem.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rpmem_submit_bio(bio: *mut sys::bio) {
-    // SAFETY: By the caller the bio is ours to complete.
-    let bio = unsafe { Bio::from_raw(bio) };
-    // SAFETY: By the caller the bio is for a disk of rpmem.
-    let pmem = unsafe { Pmem::from_bio(&bio) };
-    pmem.submit_bio(bio);
-}
-
-/// `dax_operations.direct_access`. `*kaddr` is output only: fs/dax.c passes
-/// it uninitialised.
-///
-/// # Safety
-///
-/// Called by the DAX core for a live DAX device of rpmem, inside a
-/// `dax_read_lock` section; `kaddr` and `pfn` are null or writable.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rpmem_dax_direct_access(
-    dax: *mut sys::dax_device,
-    pgoff: kernel::ffi::c_ulong,
-    nr_pages: kernel::ffi::c_long,
-    mode: sys::dax_access_mode,
-    kaddr: *mut *mut kernel::ffi::c_void,
-    pfn: *mut kernel::ffi::c_ulong,
-) -> kernel::ffi::c_long {
-    // SAFETY: By the caller.
-    let pmem = unsafe { Pmem::from_dax(dax) };
-    let Ok(nr_pages) = u64::try_from(nr_pages) else {
-        return EINVAL.to_errno() as isize;
-    };
-    let req = KaddrRequest::new(dax::access_mode(mode));
-    match pmem.direct_access(pgoff as u64, nr_pages, req) {
-        Ok(access) => {
-            // SAFETY: By the caller both are null or valid for writes.
-            unsafe {
-                if !kaddr.is_null() {
-                    *kaddr = access.kaddr.addr() as *mut kernel::ffi::c_void;
-                }
-                if !pfn.is_null() {
-                    *pfn = access.pfn as usize;
-                }
-            }
-            access.pages as isize
-        }
-        Err(e) => e.to_errno() as isize,
-    }
-}
 
 /// `rpmem_direct_access()` (include/linux/rpmem.h): `dax_direct_access()`
 /// with the access mode in the low bits of the input `*kaddr`.
@@ -210,73 +88,51 @@ pub(crate) unsafe extern "C" fn rpmem_direct_access(
     }
 }
 
-/// `dax_operations.zero_page_range`.
+/// `/sys/block/pmemN/dax/write_cache` show: `0` or `1` and a newline.
 ///
 /// # Safety
 ///
-/// As [`rpmem_dax_direct_access`].
+/// Called by sysfs for an added disk of rpmem with a page-sized buffer.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn rpmem_dax_zero_page_range(
-    dax: *mut sys::dax_device,
-    pgoff: kernel::ffi::c_ulong,
-    _nr_pages: usize,
-) -> i32 {
+pub(crate) unsafe extern "C" fn rpmem_write_cache_show(
+    disk: *mut sys::gendisk,
+    buf: *mut kernel::ffi::c_char,
+) -> isize {
     // SAFETY: By the caller.
-    let pmem = unsafe { Pmem::from_dax(dax) };
-    from_result(|| pmem.zero_page_range(pgoff as u64).map(|()| 0))
+    match unsafe { disk_pmem(disk) }.write_cache() {
+        Ok(on) => {
+            // SAFETY: By the caller `buf` holds a page.
+            unsafe {
+                *buf = if on { b'1' } else { b'0' } as kernel::ffi::c_char;
+                *buf.add(1) = b'\n' as kernel::ffi::c_char;
+            }
+            2
+        }
+        Err(e) => e.to_errno() as isize,
+    }
 }
 
-/// `dax_operations.recovery_write`.
+/// `/sys/block/pmemN/dax/write_cache` store: a boolean (`kstrtobool`).
 ///
 /// # Safety
 ///
-/// As [`rpmem_dax_direct_access`]; `addr` is what `direct_access` returned
-/// for `pgoff` (in recovery mode) and `iter` the writer's source.
+/// Called by sysfs for an added disk of rpmem with `len` bytes at `buf`.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn rpmem_dax_recovery_write(
-    dax: *mut sys::dax_device,
-    pgoff: kernel::ffi::c_ulong,
-    addr: *mut kernel::ffi::c_void,
-    bytes: usize,
-    iter: *mut sys::iov_iter,
-) -> usize {
-    // SAFETY: By the caller.
-    let pmem = unsafe { Pmem::from_dax(dax) };
-    // SAFETY: By the caller.
-    unsafe { pmem.recovery_write(pgoff as u64, addr.cast(), bytes, iter) }
-}
-
-/// `dev_pagemap_ops.memory_failure`.
-///
-/// # Safety
-///
-/// Called by memory_failure() for pages of a page map rpmem mapped.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rpmem_pagemap_memory_failure(
-    pgmap: *mut sys::dev_pagemap,
-    pfn: kernel::ffi::c_ulong,
-    nr_pages: kernel::ffi::c_ulong,
-    mf_flags: i32,
-) -> i32 {
-    // SAFETY: By the caller.
-    let Some(pmem) = (unsafe { Pmem::from_pagemap(pgmap) }) else {
-        return EOPNOTSUPP.to_errno();
+pub(crate) unsafe extern "C" fn rpmem_write_cache_store(
+    disk: *mut sys::gendisk,
+    buf: *const kernel::ffi::c_char,
+    len: usize,
+) -> isize {
+    // SAFETY: By the caller `buf` holds `len` bytes.
+    let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), len) };
+    let Ok(on) = crate::parse::boolean(input) else {
+        return EINVAL.to_errno() as isize;
     };
-    from_result(|| {
-        pmem.memory_failure(pfn as u64, nr_pages as u64, mf_flags)
-            .map(|()| 0)
-    })
-}
-
-/// The DAX device of a disk of rpmem (for `/sys/block/pmemN/dax/write_cache`).
-///
-/// # Safety
-///
-/// `disk` must be an added disk of rpmem.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rpmem_disk_dax(disk: *mut sys::gendisk) -> *mut sys::dax_device {
     // SAFETY: By the caller.
-    unsafe { disk_pmem(disk) }.dax_raw()
+    match unsafe { disk_pmem(disk) }.set_write_cache(on) {
+        Ok(()) => len as isize,
+        Err(e) => e.to_errno() as isize,
+    }
 }
 
 /// The device behind a disk of rpmem.

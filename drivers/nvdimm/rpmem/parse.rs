@@ -25,6 +25,20 @@ fn number(s: &str) -> Result<u64, ParseError> {
     s.parse::<u64>().map_err(|_| ParseError::OutOfRange)
 }
 
+/// Parses a boolean as the kernel's `kstrtobool()` does (what sysfs
+/// boolean attributes take): `y`, `Y`, `t`, `T`, `1`, `on` are true; `n`,
+/// `N`, `f`, `F`, `0`, `off` are false (case-insensitive `on`/`off`); only
+/// the first one or two bytes count.
+pub fn boolean(input: &[u8]) -> Result<bool, ParseError> {
+    match input {
+        [b'y' | b'Y' | b't' | b'T' | b'1', ..] => Ok(true),
+        [b'n' | b'N' | b'f' | b'F' | b'0', ..] => Ok(false),
+        [b'o' | b'O', b'n' | b'N', ..] => Ok(true),
+        [b'o' | b'O', b'f' | b'F', ..] => Ok(false),
+        _ => Err(ParseError::Syntax),
+    }
+}
+
 /// Parses `START COUNT` (decimal, one space, an optional trailing newline)
 /// with a non-zero count into `start..start + count`.
 fn start_count(input: &[u8]) -> Result<Range<u64>, ParseError> {

@@ -6,11 +6,12 @@
 use crate::{
     debugfs, extents,
     kernel_ext::{
-        dax::DaxDevice,
-        disk::{Bio, GenDisk, Limits, Segment},
-        kaddr::{AccessMode, Kaddr, KaddrRequest},
-        mem,
-        nd::{Flushed, NdDevice, Region},
+        dax::{self, Access, DaxDevice, RecoveryWrite},
+        disk::{self, Bio, GenDisk, Limits, Segment},
+        kaddr::{AccessMode, KaddrRequest},
+        mem::{self, PmemMap},
+        nd::{self, Flushed, NdDevice, Region},
+        pagemap::{self, PageMap},
         sys,
     },
     parse::ClearPolicy,
@@ -28,22 +29,10 @@ use kernel::{
     types::ForeignOwnable,
 };
 
-/// What `direct_access` hands out.
-pub(crate) struct Access {
-    /// Pages usable from the requested one.
-    pub(crate) pages: u64,
-    /// Their kernel address, with the request's mode.
-    pub(crate) kaddr: Kaddr,
-    /// The page frame of the first page.
-    pub(crate) pfn: u64,
-}
+/// The driver data of a bound namespace, as the nd device holds it.
+type Data = Pin<KBox<Pmem>>;
 
 /// A pmem namespace bound to rpmem.
-///
-/// # Invariants
-///
-/// `virt` maps `layout.phys_addr..+layout.size` write-back until the
-/// device is unbound, which happens after this value is dropped.
 #[pin_data]
 pub(crate) struct Pmem {
     /// Dropped first: its files refer to this device.
@@ -54,13 +43,11 @@ pub(crate) struct Pmem {
     /// Physical range whose poison the bus reports for the data area
     /// (`NVDIMM_REVALIDATE_POISON`).
     poison_range: Range<u64>,
-    virt: *mut u8,
-    /// Whether `virt` is in the direct map (struct pages), where the
-    /// HWPoison page flag and direct-map permissions exist.
-    linear: bool,
+    /// The namespace from `layout.phys_addr` on.
+    map: PmemMap,
     /// Dropped before `disk`: the DAX device refers to it as its host.
-    dax: SetOnce<DaxDevice>,
-    disk: GenDisk,
+    dax: SetOnce<DaxDevice<Pmem>>,
+    disk: GenDisk<Pmem>,
     /// `/sys/block/pmemN/badblocks`, for poll(2) notification.
     bb_state: SetOnce<mem::SysfsNode>,
     #[pin]
@@ -68,12 +55,6 @@ pub(crate) struct Pmem {
     /// Last `lookup_bench` result: records, calls, nanoseconds.
     bench: [Atomic<u64>; 3],
 }
-
-// SAFETY: `virt` is a mapping shared by all CPUs; every other field is Send.
-unsafe impl Send for Pmem {}
-// SAFETY: All methods take `&self`; concurrent I/O on a pmem mapping is what
-// the block layer and DAX do with nd_pmem too.
-unsafe impl Sync for Pmem {}
 
 impl Pmem {
     /// Binds a namespace (or a pfn/btt/dax device claiming one): nd_pmem's
@@ -113,11 +94,11 @@ impl Pmem {
     /// and last the device itself (`reserve_data`, first here). Every
     /// callback that can reach the device ends before it is freed.
     fn attach(dev: NdDevice, ns: crate::kernel_ext::nd::Namespace) -> Result {
-        let slot = dev.reserve_data::<Pin<KBox<Self>>>()?;
+        let slot = dev.reserve_data::<Data>()?;
         let res = ns.resource();
         let region = dev.region();
         let pagemap = if dev.is_pfn() || dev.should_map_pages() {
-            Some(crate::kernel_ext::pagemap::PageMap::new(&dev)?)
+            Some(PageMap::<Self>::new(&dev)?)
         } else {
             None
         };
@@ -153,16 +134,16 @@ impl Pmem {
         let mut disk = GenDisk::new(&limits, dev.numa_node())?;
         let size = res.end - res.start;
         let raw = Layout::raw(res.start, size);
-        let (virt, layout, bb_range) = match (&pagemap, pfn_info) {
+        let (map, layout, bb_range) = match (&pagemap, pfn_info) {
             (Some(pm), Some(info)) => {
-                let virt = pm.map(&dev)?;
+                let map = pm.map(&dev)?;
                 let mapped = pm.range();
                 let layout = Layout {
                     data_offset: info.data_offset,
                     pfn_pad: size - (mapped.end - mapped.start),
                     ..raw
                 };
-                (virt, layout, mapped.start + info.data_offset..mapped.end)
+                (map, layout, mapped.start + info.data_offset..mapped.end)
             }
             (Some(pm), None) => {
                 pm.set_range(&res);
@@ -178,7 +159,6 @@ impl Pmem {
         disk.set_name(&ns);
         disk.set_capacity(layout.capacity_sectors());
 
-        let linear = !mem::is_vmalloc_addr(virt);
         let owned = dev.clone();
         let pmem = KBox::pin_init(
             try_pin_init!(Self {
@@ -187,8 +167,7 @@ impl Pmem {
                 region,
                 layout,
                 poison_range,
-                virt,
-                linear,
+                map,
                 dax: SetOnce::new(),
                 disk,
                 bb_state: SetOnce::new(),
@@ -201,27 +180,20 @@ impl Pmem {
 
         // From here on the device is the driver data, dropped at unbind
         // after the mappings above are gone.
-        let ptr = slot.set(pmem);
-        // SAFETY: The slot holds the device until after the unbind action
-        // registered next has run, and no one takes it out before.
-        let pmem = unsafe { Self::borrow(ptr) };
-        // SAFETY: `unbind` borrows the device, which devres drops only
-        // after this action (registered later, released earlier).
-        unsafe { dev.add_unbind_action(Self::unbind, ptr)? };
+        let bound = slot.set(pmem);
+        let pmem = bound.data();
+        // Registered after the mappings: runs before they go.
+        bound.on_unbind(Self::unbind)?;
 
         if let Some(pm) = &pagemap {
-            pm.set_owner(ptr);
+            pm.set_owner(&bound);
         }
-        // SAFETY: The device outlives the DAX device's callbacks, which end
-        // when `unbind` kills it at the latest.
-        if let Some(mut dax) = unsafe { DaxDevice::new(ptr, region.is_sync())? } {
+        if let Some(dax) = DaxDevice::new(&bound, region.is_sync())? {
             dax.add_host(&pmem.disk)?;
             dax.set_write_cache(region.has_cache());
             pmem.dax.populate(dax);
         }
-        // SAFETY: The device outlives the disk's bios and sysfs files, which
-        // end when `unbind` deletes it at the latest.
-        unsafe { pmem.disk.add(&dev, ptr)? };
+        pmem.disk.add(&bound)?;
         pmem.disk.check_and_set_ro();
         match mem::SysfsNode::badblocks_of(&pmem.disk) {
             Some(node) => {
@@ -231,7 +203,7 @@ impl Pmem {
         }
         // SAFETY: The directory is a field of the device, dropped before
         // the rest of it.
-        match unsafe { debugfs::create(pmem, pmem.disk.name()) } {
+        match unsafe { debugfs::create(&*pmem, pmem.disk.name()) } {
             Ok(Some(dir)) => {
                 pmem.debugfs.populate(dir);
             }
@@ -253,51 +225,16 @@ impl Pmem {
         unsafe { <Pin<KBox<Self>> as ForeignOwnable>::borrow(ptr) }.get_ref()
     }
 
-    /// The devres action that runs first at unbind (nd_pmem's
-    /// `pmem_release_disk`): the DAX device is killed (its holder told that
-    /// the device goes away, `MF_MEM_PRE_REMOVE`) and the disk deleted, so
-    /// that no new DAX access or bio arrives. The device itself stays, for
-    /// the `memory_failure` calls that may run until its page map is gone.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` must be the driver data pointer of `attach`; called once.
-    unsafe extern "C" fn unbind(ptr: *mut kernel::ffi::c_void) {
-        // SAFETY: By the caller; the slot is released after this action.
-        let pmem = unsafe { Self::borrow(ptr) };
+    /// Runs first at unbind (nd_pmem's `pmem_release_disk`): the DAX
+    /// device is killed (its holder told that the device goes away,
+    /// `MF_MEM_PRE_REMOVE`), then the disk deleted, so that no new DAX
+    /// access or bio arrives. The device itself stays, for the
+    /// `memory_failure` calls that may run until its page map is gone.
+    fn unbind(pmem: Pin<&Self>) {
         if let Some(dax) = pmem.dax() {
             dax.kill();
         }
         pmem.disk.remove();
-    }
-
-    /// The device bound to `dev`, if `dev` is a namespace or pfn device
-    /// rpmem attached (not a btt device).
-    ///
-    /// # Safety
-    ///
-    /// `dev` must be bound to rpmem, and stay so during `'a` (its device
-    /// lock held, as the nd bus does for `notify`).
-    pub(crate) unsafe fn from_dev<'a>(dev: &NdDevice) -> Option<&'a Self> {
-        if dev.is_btt() {
-            return None;
-        }
-        let ptr = dev.drvdata();
-        // SAFETY: The driver data of a bound non-btt device is the pointer
-        // `attach` stored, released only at unbind.
-        (!ptr.is_null()).then(|| unsafe { Self::borrow(ptr) })
-    }
-
-    /// The device a bio was submitted to.
-    ///
-    /// # Safety
-    ///
-    /// `bio` must have been submitted to a disk of rpmem and not be ended.
-    pub(crate) unsafe fn from_bio<'a>(bio: &Bio) -> &'a Self {
-        // SAFETY: The disk's private data is the driver data pointer
-        // (`GenDisk::add`); the device outlives the disk's bios (`unbind`
-        // deletes the disk, which drains them, before it is released).
-        unsafe { Self::borrow(bio.disk_private()) }
     }
 
     /// The device behind a disk of rpmem.
@@ -312,42 +249,8 @@ impl Pmem {
         unsafe { Self::borrow(sys::rpmem_disk_private(disk)) }
     }
 
-    /// The device of a DAX device of rpmem.
-    ///
-    /// # Safety
-    ///
-    /// `dax` must be a live DAX device that rpmem allocated, used inside a
-    /// `dax_read_lock` section.
-    pub(crate) unsafe fn from_dax<'a>(dax: *mut sys::dax_device) -> &'a Self {
-        // SAFETY: Its private data is the driver data pointer
-        // (`DaxDevice::new`); the device outlives the DAX device's life,
-        // which `unbind` ends (`kill_dax` waits for the read sections).
-        unsafe { Self::borrow(crate::kernel_ext::dax::private(dax)) }
-    }
-
-    /// The device of a page map of rpmem, `None` while it is being set up.
-    ///
-    /// # Safety
-    ///
-    /// `pgmap` must be a page map that rpmem mapped, referenced by the
-    /// caller (`memory_failure` holds `get_dev_pagemap`).
-    pub(crate) unsafe fn from_pagemap<'a>(pgmap: *mut sys::dev_pagemap) -> Option<&'a Self> {
-        // SAFETY: By the caller `pgmap` is valid.
-        let ptr = unsafe { crate::kernel_ext::pagemap::owner_of(pgmap) };
-        // SAFETY: The owner is null or the driver data pointer
-        // (`PageMap::set_owner`); the device is released only after
-        // `memunmap_pages` waited for the caller's page map reference.
-        (!ptr.is_null()).then(|| unsafe { Self::borrow(ptr) })
-    }
-
-    fn dax(&self) -> Option<&DaxDevice> {
+    fn dax(&self) -> Option<&DaxDevice<Self>> {
         self.dax.as_ref()
-    }
-
-    /// The kernel address of byte `offset` of the namespace.
-    fn addr(&self, offset: u64) -> *mut u8 {
-        // INVARIANT-USE: callers stay inside `layout.size`.
-        self.virt.wrapping_add(offset as usize)
     }
 
     /// `submit_bio`: nd_pmem's `pmem_submit_bio`.
@@ -379,39 +282,30 @@ impl Pmem {
     }
 
     #[inline]
-    fn do_read(&self, seg: &Segment) -> Result {
+    fn do_read(&self, seg: &Segment<'_>) -> Result {
         if self
             .poison
-            .check(range::sector_span(seg.sector, seg.len.into()))
+            .check(range::sector_span(seg.sector(), seg.len().into()))
             .is_some()
         {
             poison::count(&self.poison.counters.hits);
             return Err(EIO);
         }
-        let src = self.addr(self.layout.offset_of(seg.sector));
-        // SAFETY: The segment's pages are the bio's, `len` bytes from
-        // `offset`; `src` is inside the mapping (the block layer checks
-        // bios against the capacity).
-        if unsafe { mem::copy_mc_to_pages(seg.page, seg.offset, src, seg.len) } {
-            Ok(())
-        } else {
-            Err(EIO)
-        }
+        self.map.read(self.layout.offset_of(seg.sector()), seg)
     }
 
     /// A block write (also `zero_page_range`). Over poison: the media is
     /// cleared first, the data written, and only then the records dropped,
     /// so that no reader sees the sectors as good before the data is in.
     #[inline]
-    fn do_write(&self, seg: &Segment) -> Result {
-        let offset = self.layout.offset_of(seg.sector);
-        let sectors = range::sector_span(seg.sector, seg.len.into());
+    fn do_write(&self, seg: &Segment<'_>) -> Result {
+        let offset = self.layout.offset_of(seg.sector());
+        let sectors = range::sector_span(seg.sector(), seg.len().into());
         let poisoned = self.poison.check(sectors.clone()).is_some();
         if poisoned {
             self.clear_media(sectors.clone())?;
         }
-        // SAFETY: As in `do_read`, in the other direction.
-        unsafe { mem::write_pages_flushcache(self.addr(offset), seg.page, seg.offset, seg.len) };
+        self.map.write(offset, seg)?;
         if poisoned {
             self.drop_records(sectors)?;
         }
@@ -451,9 +345,7 @@ impl Pmem {
             poison::count(&self.poison.counters.software_clears);
         }
         self.restore_pages(&sectors);
-        // SAFETY: Inside the mapping, `len` bytes at `offset`.
-        unsafe { mem::invalidate_pmem(self.addr(offset), len.into()) };
-        Ok(())
+        self.map.invalidate(offset, len.into())
     }
 
     /// Drops the records of `sectors` once good data is in them. `EIO`
@@ -474,18 +366,16 @@ impl Pmem {
     /// `sectors` accessible again: HWPoison flag cleared, direct map
     /// restored (`clear_mce_nospec`, nd_pmem's `pmem_mkpage_present`).
     fn restore_pages(&self, sectors: &Range<u64>) {
-        if !self.linear {
+        if !self.map.is_linear() {
             return;
         }
         let first = sectors.start / SECTORS_PER_PAGE;
         for page in first..sectors.end.div_ceil(SECTORS_PER_PAGE) {
             if self.poison.covered_by(&range::page_span(page, 1), sectors) {
-                let pfn = (self.layout.phys_addr + self.layout.page_offset(page)) >> PAGE_SHIFT;
-                // SAFETY: `linear` means the namespace is mapped through a
-                // page map of this device, held until it is released;
-                // `page` is inside it (callers stay inside the data area)
-                // and its records were just cleared.
-                unsafe { mem::clear_page_poison(pfn..pfn + 1) };
+                // Inside the data area, so inside the mapping.
+                let _ = self
+                    .map
+                    .clear_page_poison(self.layout.page_offset(page), PAGE_SIZE);
             }
         }
     }
@@ -522,7 +412,7 @@ impl Pmem {
         }
         // `pgoff` is inside the data area: no overflow from here on.
         let offset = self.layout.page_offset(pgoff);
-        let kaddr = Kaddr::new(self.addr(offset) as usize, req.mode()).ok_or(EINVAL)?;
+        let kaddr = self.map.kaddr(offset, req.mode())?;
         let pfn = (self.layout.phys_addr + offset) >> PAGE_SHIFT;
         let pages = if self.poison.is_empty() {
             avail
@@ -552,12 +442,7 @@ impl Pmem {
         if self.layout.pages_from(pgoff) == 0 {
             return Err(ERANGE);
         }
-        self.do_write(&Segment {
-            page: mem::zero_page(),
-            offset: 0,
-            len: range::PAGE_SIZE as u32,
-            sector: range::page_span(pgoff, 1).start,
-        })
+        self.do_write(&Segment::zeroes(range::page_span(pgoff, 1).start))
     }
 
     /// `recovery_write`: writes `bytes` at `addr` (page `pgoff` of a
@@ -573,45 +458,35 @@ impl Pmem {
     /// `addr` and `bytes` are checked: `addr` must lie in the first page of
     /// `pgoff` in the mapping and the range must end inside the data area,
     /// else nothing is written (0).
-    ///
-    /// # Safety
-    ///
-    /// `iter` must be a valid source of `bytes` bytes.
-    pub(crate) unsafe fn recovery_write(
-        &self,
-        pgoff: u64,
-        addr: *mut u8,
-        bytes: usize,
-        iter: *mut sys::iov_iter,
-    ) -> usize {
+    pub(crate) fn recovery_write(&self, pgoff: u64, w: RecoveryWrite<'_>) -> usize {
         if self.layout.pages_from(pgoff) == 0 {
             return 0;
         }
-        let page = self.addr(self.layout.page_offset(pgoff)) as usize;
-        let off = (addr as usize).wrapping_sub(page) as u64;
+        let page = self.layout.page_offset(pgoff);
+        let Some(at) = self.map.offset_of(w.addr) else {
+            return 0;
+        };
+        let off = at.wrapping_sub(page);
+        let bytes = w.len as u64;
         let end = (pgoff << PAGE_SHIFT)
             .checked_add(off)
-            .and_then(|start| start.checked_add(bytes as u64));
+            .and_then(|start| start.checked_add(bytes));
         if off >= PAGE_SIZE || end.is_none_or(|end| end > self.layout.capacity()) {
             return 0;
         }
-        let span = range::page_span(pgoff, (off + bytes as u64).div_ceil(PAGE_SIZE));
+        let span = range::page_span(pgoff, (off + bytes).div_ceil(PAGE_SIZE));
         if self.poison.check(span.clone()).is_none() {
-            // SAFETY: `addr..+bytes` is inside the mapping (checked above);
-            // `iter` by the caller.
-            return unsafe { mem::copy_from_iter_flushcache(addr, bytes, iter) };
+            return self.map.write_from_iter(at, w.len, w.src);
         }
-        let write = extents::full_sectors(pgoff * PAGE_SIZE + off, bytes as u64);
+        let write = extents::full_sectors(pgoff * PAGE_SIZE + off, bytes);
         if !self.poison.covered_by(&span, &write) {
             return 0;
         }
         if self.clear_media(write.clone()).is_err() {
             return 0;
         }
-        // SAFETY: `addr..+bytes` is inside the mapping (checked above);
-        // `iter` by the caller.
-        let written = unsafe { mem::copy_from_iter_flushcache(addr, bytes, iter) };
-        if written != bytes {
+        let written = self.map.write_from_iter(at, w.len, w.src);
+        if written != w.len {
             return written;
         }
         match self.drop_records(write) {
@@ -763,8 +638,86 @@ impl Pmem {
         self.layout.capacity_sectors()
     }
 
-    /// The DAX device, for the `write_cache` sysfs attribute.
-    pub(crate) fn dax_raw(&self) -> *mut sys::dax_device {
-        self.dax().map_or(core::ptr::null_mut(), DaxDevice::as_raw)
+    /// `/sys/block/pmemN/dax/write_cache`: whether the DAX core caches
+    /// writes (`EOPNOTSUPP` without a DAX device).
+    pub(crate) fn write_cache(&self) -> Result<bool> {
+        Ok(self.dax().ok_or(EOPNOTSUPP)?.write_cache())
+    }
+
+    /// Sets what [`Self::write_cache`] reads.
+    pub(crate) fn set_write_cache(&self, on: bool) -> Result {
+        self.dax().ok_or(EOPNOTSUPP)?.set_write_cache(on);
+        Ok(())
+    }
+}
+
+impl nd::Driver for Pmem {
+    type Data = Data;
+
+    fn probe(dev: &NdDevice) -> Result {
+        Self::probe(dev.clone())
+    }
+
+    fn remove(dev: &NdDevice, _pmem: Option<Pin<&Pmem>>) {
+        dev.detach_btt();
+        // The device itself goes with devres, after this returns.
+        Self::flush(dev.region());
+    }
+
+    fn shutdown(dev: &NdDevice, _pmem: Option<Pin<&Pmem>>) {
+        Self::flush(dev.region());
+    }
+
+    fn notify(_dev: &NdDevice, pmem: Option<Pin<&Pmem>>, event: nd::Event) {
+        let Some(pmem) = pmem else {
+            return;
+        };
+        match event {
+            nd::Event::RevalidatePoison => pmem.revalidate_poison(),
+            nd::Event::RevalidateRegion => pmem.revalidate_region(),
+        }
+    }
+}
+
+impl disk::Operations for Pmem {
+    type Data = Data;
+    type OwnerModule = crate::Rpmem;
+
+    fn submit_bio(pmem: Pin<&Pmem>, bio: Bio) {
+        pmem.get_ref().submit_bio(bio);
+    }
+}
+
+impl dax::Operations for Pmem {
+    type Data = Data;
+
+    fn direct_access(
+        pmem: Pin<&Pmem>,
+        pgoff: u64,
+        nr_pages: u64,
+        req: KaddrRequest,
+    ) -> Result<Access> {
+        pmem.get_ref().direct_access(pgoff, nr_pages, req)
+    }
+
+    fn zero_page_range(pmem: Pin<&Pmem>, pgoff: u64, nr_pages: u64) -> Result {
+        // The DAX core asks for one page (and refuses more, for now).
+        for i in 0..nr_pages {
+            pmem.get_ref()
+                .zero_page_range(pgoff.checked_add(i).ok_or(ERANGE)?)?;
+        }
+        Ok(())
+    }
+
+    fn recovery_write(pmem: Pin<&Pmem>, pgoff: u64, write: RecoveryWrite<'_>) -> usize {
+        pmem.get_ref().recovery_write(pgoff, write)
+    }
+}
+
+impl pagemap::Operations for Pmem {
+    type Data = Data;
+
+    fn memory_failure(pmem: Pin<&Pmem>, pfn: u64, nr_pages: u64, mf_flags: i32) -> Result {
+        pmem.get_ref().memory_failure(pfn, nr_pages, mf_flags)
     }
 }

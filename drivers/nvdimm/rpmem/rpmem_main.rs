@@ -54,7 +54,7 @@
 //! sleeps: `direct_access` (the lookup is lock-free), a read bio, a write
 //! bio that meets no poison.
 
-use kernel::{error::to_result, prelude::*};
+use kernel::prelude::*;
 
 #[path = "../../../rust/kernel/mod.rs"]
 mod kernel_ext;
@@ -92,24 +92,22 @@ module! {
 /// The module: its nd driver (`nd_rpmem`) is registered while it is loaded,
 /// and its debugfs directory exists meanwhile.
 struct Rpmem {
-    /// Dropped after `drop` unregistered the driver (and so removed every
-    /// device's directory below it).
+    /// Dropped first: unregistering unbinds every device (and so removes
+    /// each device's directory below the root).
+    _driver: Pin<KBox<kernel_ext::nd::Registration<pmem::Pmem>>>,
     _debugfs: debugfs::Root,
 }
 
 impl kernel::Module for Rpmem {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
+    fn init(module: &'static ThisModule) -> Result<Self> {
         let debugfs = debugfs::Root::new();
-        // SAFETY: Registers the static driver of rpmem_glue.c once; `Drop`
-        // unregisters it.
-        to_result(unsafe { kernel_ext::sys::rpmem_nd_driver_register() })?;
-        Ok(Rpmem { _debugfs: debugfs })
-    }
-}
-
-impl Drop for Rpmem {
-    fn drop(&mut self) {
-        // SAFETY: Registered by `init`.
-        unsafe { kernel_ext::sys::rpmem_nd_driver_unregister() };
+        let driver = KBox::pin_init(
+            kernel_ext::nd::Registration::new(c"nd_rpmem", module),
+            GFP_KERNEL,
+        )?;
+        Ok(Rpmem {
+            _driver: driver,
+            _debugfs: debugfs,
+        })
     }
 }

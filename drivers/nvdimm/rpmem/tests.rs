@@ -76,7 +76,10 @@ mod badblocks {
     fn entries_decode_the_kernel_format() -> Result {
         // BB_MAKE(8, 1, 1) and BB_MAKE(1 << 40, 512, 0).
         assert_eq!(entry_sectors((8 << 9) | (1u64 << 63)), 8..9);
-        assert_eq!(entry_sectors(((1u64 << 40) << 9) | 511), (1 << 40)..(1 << 40) + 512);
+        assert_eq!(
+            entry_sectors(((1u64 << 40) << 9) | 511),
+            (1 << 40)..(1 << 40) + 512
+        );
         let bb = list()?;
         assert!(bb.add(100..108).is_ok());
         assert!(bb.add(1000..1512).is_ok());
@@ -464,8 +467,9 @@ mod bvec {
         // SAFETY: The tests' iterators stay inside `vecs`.
         unsafe {
             for_each_bvec(vecs.as_ptr(), it, |s| {
-                let page = (s.page as usize - base as usize) / core::mem::size_of::<sys::page>();
-                out.push((page, s.offset, s.len, s.sector), GFP_KERNEL)?;
+                let (first, offset, len, sector) = s.parts();
+                let page = (first as usize - base as usize) / core::mem::size_of::<sys::page>();
+                out.push((page, offset, len, sector), GFP_KERNEL)?;
                 Ok(())
             })
         }?;

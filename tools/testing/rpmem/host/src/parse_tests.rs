@@ -93,3 +93,17 @@ fn counts_in_bounds() {
         assert_eq!(count(bad, 1, 100), Err(Syntax), "{:?}", core::str::from_utf8(bad));
     }
 }
+
+#[test]
+fn booleans_as_kstrtobool() {
+    use crate::parse::boolean;
+    for t in ["1", "1\n", "y", "Y", "yes", "t", "true", "on", "ON\n", "oN"] {
+        assert_eq!(boolean(t.as_bytes()), Ok(true), "{t:?}");
+    }
+    for f in ["0", "0\n", "n", "N", "no", "f", "false", "off", "OFF\n", "oF"] {
+        assert_eq!(boolean(f.as_bytes()), Ok(false), "{f:?}");
+    }
+    for bad in ["", "\n", "2", "o", "ox", " 1", "-1", "x"] {
+        assert_eq!(boolean(bad.as_bytes()), Err(Syntax), "{bad:?}");
+    }
+}
