@@ -42,54 +42,35 @@ MODULE_PARM_DESC(clear_poison,
 		 "How poison is cleared before a repairing write: auto (default: the bus's firmware clear where it has one, else software), firmware, software");
 
 /*
- * debugfs files of a device (drivers/nvdimm/rpmem/debugfs.rs): i_private is
- * the device, the aux number which file it is. The kernel crate's debugfs
- * files have no .owner, so nothing would keep the module loaded while one
- * is open, and closing it after rmmod would read the freed module's
- * file_operations; these pin the module from open to release.
+ * The disk's sysfs attributes are answered by its driver's Rust functions,
+ * found next to the disk's fops (rust/kernel/disk.rs builds both).
  */
-static int rpmem_dbg_show(struct seq_file *m, void *v)
+static const struct rpmem_disk_ops *disk_ops(struct device *dev)
 {
-	return rpmem_debugfs_show(m, m->private, debugfs_get_aux_num(m->file));
+	return container_of(dev_to_disk(dev)->fops, struct rpmem_disk_ops, fops);
 }
 
-static int rpmem_dbg_open(struct inode *inode, struct file *file)
+static ssize_t attr_show(struct device *dev, enum rpmem_disk_attr attr, char *buf)
 {
-	return single_open(file, rpmem_dbg_show, inode->i_private);
+	return disk_ops(dev)->show(dev_to_disk(dev), attr, buf);
 }
 
-static ssize_t rpmem_dbg_write(struct file *file, const char __user *buf, size_t len,
-			       loff_t *ppos)
+static ssize_t attr_store(struct device *dev, enum rpmem_disk_attr attr, const char *buf,
+			  size_t len)
 {
-	return rpmem_debugfs_write(file_inode(file)->i_private, debugfs_get_aux_num(file),
-				   buf, len);
+	return disk_ops(dev)->store(dev_to_disk(dev), attr, buf, len);
 }
 
-static const struct file_operations rpmem_dbg_fops = {
-	.owner = THIS_MODULE,
-	.open = rpmem_dbg_open,
-	.read = seq_read,
-	.write = rpmem_dbg_write,
-	.llseek = seq_lseek,
-	.release = single_release,
-};
-
-struct dentry *rpmem_debugfs_file(const char *name, umode_t mode, struct dentry *dir,
-				  void *dev, unsigned long kind)
-{
-	return debugfs_create_file_aux_num(name, mode, dir, dev, kind, &rpmem_dbg_fops);
-}
-
-/* /sys/block/pmemN/dax/write_cache, as nd_pmem has it (Rust: glue.rs). */
+/* /sys/block/pmemN/dax/write_cache, as nd_pmem has it. */
 static ssize_t write_cache_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
-	return rpmem_write_cache_show(dev_to_disk(dev), buf);
+	return attr_show(dev, RPMEM_DISK_ATTR_WRITE_CACHE, buf);
 }
 
 static ssize_t write_cache_store(struct device *dev, struct device_attribute *attr,
 				 const char *buf, size_t len)
 {
-	return rpmem_write_cache_store(dev_to_disk(dev), buf, len);
+	return attr_store(dev, RPMEM_DISK_ATTR_WRITE_CACHE, buf, len);
 }
 static DEVICE_ATTR_RW(write_cache);
 
@@ -119,13 +100,13 @@ static const struct attribute_group dax_attribute_group = {
  */
 static ssize_t rpmem_bb_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
-	return rpmem_badblocks_show(dev_to_disk(dev), buf);
+	return attr_show(dev, RPMEM_DISK_ATTR_BADBLOCKS, buf);
 }
 
 static ssize_t rpmem_bb_store(struct device *dev, struct device_attribute *attr,
 			      const char *buf, size_t len)
 {
-	return rpmem_badblocks_store(dev_to_disk(dev), buf, len);
+	return attr_store(dev, RPMEM_DISK_ATTR_BADBLOCKS, buf, len);
 }
 
 static struct device_attribute dev_attr_rpmem_badblocks =
@@ -203,16 +184,11 @@ struct gendisk *rpmem_alloc_disk(struct queue_limits *lim, int nid)
 }
 
 int rpmem_add_disk(struct device *parent, struct gendisk *disk,
-		   const struct block_device_operations *fops, void *private_data)
+		   const struct rpmem_disk_ops *ops, void *private_data)
 {
-	disk->fops = fops;
+	disk->fops = &ops->fops;
 	disk->private_data = private_data;
 	return device_add_disk(parent, disk, rpmem_attribute_groups);
-}
-
-void *rpmem_disk_private(struct gendisk *disk)
-{
-	return disk->private_data;
 }
 
 /*

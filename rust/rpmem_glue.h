@@ -11,6 +11,7 @@
 #ifndef RPMEM_GLUE_H
 #define RPMEM_GLUE_H
 
+#include <linux/blkdev.h>
 #include <linux/types.h>
 
 struct badblocks;
@@ -50,9 +51,22 @@ bool rpmem_has_uaccess_flushcache(void);
 
 /* block */
 struct gendisk *rpmem_alloc_disk(struct queue_limits *lim, int nid);
+/*
+ * A disk's fops and the functions that answer its sysfs attributes (which
+ * find them from disk->fops), built by rust/kernel/disk.rs.
+ */
+enum rpmem_disk_attr {
+	RPMEM_DISK_ATTR_BADBLOCKS,
+	RPMEM_DISK_ATTR_WRITE_CACHE,
+};
+struct rpmem_disk_ops {
+	struct block_device_operations fops;
+	ssize_t (*show)(struct gendisk *disk, enum rpmem_disk_attr attr, char *buf);
+	ssize_t (*store)(struct gendisk *disk, enum rpmem_disk_attr attr, const char *buf,
+			 size_t len);
+};
 int rpmem_add_disk(struct device *parent, struct gendisk *disk,
-		   const struct block_device_operations *fops, void *private_data);
-void *rpmem_disk_private(struct gendisk *disk);
+		   const struct rpmem_disk_ops *ops, void *private_data);
 struct rpmem_bio_info {
 	void *private_data;
 	bool preflush, fua, write, has_data, io_stat;
@@ -68,10 +82,6 @@ void rpmem_sysfs_put(struct kernfs_node *kn);
 unsigned int rpmem_bb_read_begin(struct badblocks *bb);
 bool rpmem_bb_read_retry(struct badblocks *bb, unsigned int seq);
 
-/* debugfs: files whose fops pin the module while they are open */
-struct dentry *rpmem_debugfs_file(const char *name, umode_t mode, struct dentry *dir,
-				  void *dev, unsigned long kind);
-
 /* memory */
 bool rpmem_is_vmalloc_addr(const void *addr);
 void rpmem_pfn_clear_poison(unsigned long pfn);
@@ -83,13 +93,7 @@ void rpmem_memalloc_noio_restore(unsigned int flags);
  * them from the tables in rpmem_glue.c, with the arguments the kernel hands
  * to those tables.
  */
-ssize_t rpmem_write_cache_show(struct gendisk *disk, char *buf);
-ssize_t rpmem_write_cache_store(struct gendisk *disk, const char *buf, size_t len);
-ssize_t rpmem_badblocks_show(struct gendisk *disk, char *buf);
-ssize_t rpmem_badblocks_store(struct gendisk *disk, const char *buf, size_t len);
 int rpmem_clear_poison_set(const char *val, const struct kernel_param *kp);
 int rpmem_clear_poison_get(char *buf, const struct kernel_param *kp);
-int rpmem_debugfs_show(struct seq_file *m, void *dev, unsigned long kind);
-ssize_t rpmem_debugfs_write(void *dev, unsigned long kind, const char __user *buf, size_t len);
 
 #endif /* RPMEM_GLUE_H */

@@ -351,3 +351,44 @@ impl<T: Operations> DaxDevice<T> {
         T::recovery_write(data, pgoff as u64, write)
     }
 }
+
+/// `rpmem_direct_access()` (include/linux/rpmem.h): `dax_direct_access()`
+/// with the access mode in the low bits of the input `*kaddr`.
+///
+/// # Safety
+///
+/// `dax` must be a live DAX device and the caller must hold
+/// `dax_read_lock()`; `kaddr` and `pfn` are null or valid for reads and
+/// writes.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rpmem_direct_access(
+    dax: *mut sys::dax_device,
+    pgoff: kernel::ffi::c_ulong,
+    nr_pages: kernel::ffi::c_long,
+    kaddr: *mut *mut kernel::ffi::c_void,
+    pfn: *mut kernel::ffi::c_ulong,
+) -> kernel::ffi::c_long {
+    let req = if kaddr.is_null() {
+        KaddrRequest::new(AccessMode::Failfast)
+    } else {
+        // SAFETY: By the caller `kaddr` is valid for reads.
+        match KaddrRequest::from_raw(unsafe { *kaddr } as usize) {
+            Ok(req) => req,
+            Err(_) => return EINVAL.to_errno() as kernel::ffi::c_long,
+        }
+    };
+    // SAFETY: By the caller; `dax_direct_access` writes the untagged
+    // address handed out by the device's `direct_access`.
+    unsafe {
+        sys::dax_direct_access(
+            dax,
+            pgoff,
+            nr_pages,
+            raw_access_mode(req.mode()),
+            kaddr,
+            pfn,
+        )
+    }
+}
+
+super::checked_prototypes!(rpmem_direct_access);

@@ -34,6 +34,88 @@ pub(crate) trait Operations: 'static {
 
     /// `block_device_operations.submit_bio`: the driver completes `bio`.
     fn submit_bio(data: <Self::Data as ForeignOwnable>::Borrowed<'_>, bio: Bio);
+
+    /// Reads sysfs attribute `attr` of the disk into `page`.
+    fn show(
+        data: <Self::Data as ForeignOwnable>::Borrowed<'_>,
+        attr: Attribute,
+        page: &mut SysfsPage<'_>,
+    ) -> Result;
+
+    /// Writes `input` to sysfs attribute `attr` of the disk; bad input is
+    /// refused (`EINVAL`) and changes nothing.
+    fn store(
+        data: <Self::Data as ForeignOwnable>::Borrowed<'_>,
+        attr: Attribute,
+        input: &[u8],
+    ) -> Result;
+}
+
+/// The sysfs attributes of a pmem disk (`enum rpmem_disk_attr`: the C glue
+/// declares them, in rust/rpmem_glue.c).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Attribute {
+    /// `/sys/block/pmemN/badblocks`.
+    Badblocks,
+    /// `/sys/block/pmemN/dax/write_cache`.
+    WriteCache,
+}
+
+impl TryFrom<sys::rpmem_disk_attr> for Attribute {
+    type Error = Error;
+
+    fn try_from(attr: sys::rpmem_disk_attr) -> Result<Self> {
+        match attr {
+            sys::rpmem_disk_attr_RPMEM_DISK_ATTR_BADBLOCKS => Ok(Self::Badblocks),
+            sys::rpmem_disk_attr_RPMEM_DISK_ATTR_WRITE_CACHE => Ok(Self::WriteCache),
+            _ => Err(EINVAL),
+        }
+    }
+}
+
+/// The page that a sysfs `show` fills.
+///
+/// # Invariants
+///
+/// `buf` is valid for writes of `PAGE_SIZE` bytes for `'a`; `len` bytes
+/// are written.
+pub(crate) struct SysfsPage<'a> {
+    buf: *mut kernel::ffi::c_char,
+    len: usize,
+    _page: PhantomData<&'a mut [u8]>,
+}
+
+impl SysfsPage<'_> {
+    /// Appends `bytes`; `EFBIG` (nothing appended) if the page is full.
+    pub(crate) fn write(&mut self, bytes: &[u8]) -> Result {
+        let end = self.len.checked_add(bytes.len()).ok_or(EFBIG)?;
+        if end > kernel::page::PAGE_SIZE {
+            return Err(EFBIG);
+        }
+        // SAFETY: By the type invariant `buf` has room up to `PAGE_SIZE`.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                bytes.as_ptr(),
+                self.buf.add(self.len).cast(),
+                bytes.len(),
+            )
+        };
+        self.len = end;
+        Ok(())
+    }
+
+    /// Fills the page with the ranges of `bb` in the kernel's format
+    /// (`badblocks_show`: `SECTOR COUNT` lines, as many as fit).
+    pub(crate) fn write_badblocks(&mut self, bb: &super::badblocks::BadBlocks) -> Result {
+        if self.len != 0 {
+            return Err(EINVAL);
+        }
+        // SAFETY: `bb` is initialised; `buf` holds a page (the type
+        // invariant), which `badblocks_show` fills at most.
+        let n = unsafe { sys::badblocks_show(bb.as_raw(), self.buf, 0) };
+        self.len = usize::try_from(n).map_err(|_| Error::from_errno(n as i32))?;
+        Ok(())
+    }
 }
 
 /// A bio-based gendisk whose bios go to `T`.
@@ -95,10 +177,14 @@ impl Drop for Remover {
 }
 
 impl<T: Operations> GenDisk<T> {
-    const FOPS: sys::block_device_operations = sys::block_device_operations {
-        submit_bio: Some(Self::submit_bio_callback),
-        owner: this_module::<T::OwnerModule>().as_ptr(),
-        ..pin_init::zeroed()
+    const OPS: sys::rpmem_disk_ops = sys::rpmem_disk_ops {
+        fops: sys::block_device_operations {
+            submit_bio: Some(Self::submit_bio_callback),
+            owner: this_module::<T::OwnerModule>().as_ptr(),
+            ..pin_init::zeroed()
+        },
+        show: Some(Self::show_callback),
+        store: Some(Self::store_callback),
     };
 
     /// Allocates a disk (not yet visible) with `limits` on NUMA node `nid`.
@@ -171,16 +257,11 @@ impl<T: Operations> GenDisk<T> {
         }
         let dev = data.device();
         // SAFETY: By the type invariant `disk` is valid and not added;
-        // `FOPS` is static; the private data is valid until the device is
+        // `OPS` is static; the private data is valid until the device is
         // unbound, by when the action registered below has deleted the
         // disk (which drains its bios and removes its sysfs files).
         to_result(unsafe {
-            sys::rpmem_add_disk(
-                dev.as_raw(),
-                self.inner.disk,
-                &Self::FOPS,
-                data.as_foreign(),
-            )
+            sys::rpmem_add_disk(dev.as_raw(), self.inner.disk, &Self::OPS, data.as_foreign())
         })?;
         // INVARIANT: Added.
         self.inner.added.store(true, Ordering::Release);
@@ -214,6 +295,71 @@ impl<T: Operations> GenDisk<T> {
         // outlives its bios (see `add`).
         let data = unsafe { T::Data::borrow(bio.info.private_data) };
         T::submit_bio(data, bio);
+    }
+
+    /// The data of a disk of this type, from one of its sysfs files.
+    ///
+    /// # Safety
+    ///
+    /// `disk` must be an added disk of this type, in a sysfs callback.
+    unsafe fn sysfs_data<'a>(disk: *mut sys::gendisk) -> <T::Data as ForeignOwnable>::Borrowed<'a> {
+        // SAFETY: The private data is the `Bound` data (see `add`), which
+        // outlives the disk's sysfs files: `del_gendisk` removes them and
+        // waits for their callbacks before the data goes.
+        unsafe { T::Data::borrow((*disk).private_data) }
+    }
+
+    /// `rpmem_disk_ops.show`.
+    ///
+    /// # Safety
+    ///
+    /// Called by the glue's sysfs `show` of an added disk of this type with
+    /// a page-sized buffer.
+    unsafe extern "C" fn show_callback(
+        disk: *mut sys::gendisk,
+        attr: sys::rpmem_disk_attr,
+        buf: *mut kernel::ffi::c_char,
+    ) -> isize {
+        let attr = match Attribute::try_from(attr) {
+            Ok(attr) => attr,
+            Err(e) => return e.to_errno() as isize,
+        };
+        // INVARIANT: By the caller `buf` holds a page.
+        let mut page = SysfsPage {
+            buf,
+            len: 0,
+            _page: PhantomData,
+        };
+        // SAFETY: By the caller.
+        match T::show(unsafe { Self::sysfs_data(disk) }, attr, &mut page) {
+            Ok(()) => page.len as isize,
+            Err(e) => e.to_errno() as isize,
+        }
+    }
+
+    /// `rpmem_disk_ops.store`.
+    ///
+    /// # Safety
+    ///
+    /// Called by the glue's sysfs `store` of an added disk of this type with
+    /// `len` bytes at `buf`.
+    unsafe extern "C" fn store_callback(
+        disk: *mut sys::gendisk,
+        attr: sys::rpmem_disk_attr,
+        buf: *const kernel::ffi::c_char,
+        len: usize,
+    ) -> isize {
+        let attr = match Attribute::try_from(attr) {
+            Ok(attr) => attr,
+            Err(e) => return e.to_errno() as isize,
+        };
+        // SAFETY: By the caller `buf` holds `len` bytes.
+        let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), len) };
+        // SAFETY: By the caller.
+        match T::store(unsafe { Self::sysfs_data(disk) }, attr, input) {
+            Ok(()) => len as isize,
+            Err(e) => e.to_errno() as isize,
+        }
     }
 }
 

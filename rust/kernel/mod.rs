@@ -13,6 +13,7 @@
 
 pub(crate) mod badblocks;
 pub(crate) mod dax;
+pub(crate) mod debugfs;
 pub(crate) mod disk;
 // Pure logic shared with the host test crate (tools/testing/rpmem/host),
 // where its items are `pub`.
@@ -21,7 +22,10 @@ pub(crate) mod kaddr;
 pub(crate) mod mem;
 pub(crate) mod nd;
 pub(crate) mod pagemap;
+pub(crate) mod param;
 pub(crate) mod sys;
+#[cfg(CONFIG_KUNIT)]
+mod tests;
 
 /// The page size as a `u32`, the type of the block layer's lengths and
 /// offsets within a page.
@@ -30,3 +34,23 @@ pub(crate) const PAGE_SIZE_U32: u32 = {
     assert!(size <= u32::MAX as usize);
     size as u32
 };
+
+/// For each name, a compile-time check that the Rust function has exactly
+/// the type of the C prototype that bindgen generated for it from
+/// rust/rpmem_glue.h or include/linux/rpmem.h (both arms of an `if` must
+/// have one type), as the kernel crate's `#[export]` does for its own
+/// bindings.
+macro_rules! checked_prototypes {
+    ($($name:ident),* $(,)?) => {
+        $(
+            const _: () = {
+                if true {
+                    $crate::kernel_ext::sys::$name
+                } else {
+                    $name
+                };
+            };
+        )*
+    };
+}
+pub(crate) use checked_prototypes;

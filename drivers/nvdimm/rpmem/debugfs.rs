@@ -23,92 +23,23 @@
 //! changes nothing.
 
 //!
-//! The files are made by the C glue (`rpmem_debugfs_file`), whose file
-//! operations pin the module while a file is open: the kernel crate's
-//! debugfs files have no owner, so an open file would outlive `rmmod` and
-//! its release would read the freed module. Their reads and writes come
-//! back to [`show`] and [`write`] through glue.rs.
+//! The files are made by the abstraction layer (`kernel_ext::debugfs`),
+//! whose file operations pin the module while a file is open.
 
-use crate::{kernel_ext::sys, parse, pmem::Pmem};
-use core::ptr::NonNull;
+use crate::{
+    kernel_ext::debugfs::{DevDir, Files},
+    parse,
+    pmem::Pmem,
+};
 use kernel::{
-    error::from_err_ptr,
     prelude::*,
     seq_file::{seq_print, SeqFile},
-    sync::atomic::{Atomic, Relaxed},
+    sync::atomic::Relaxed,
     uaccess::UserSliceReader,
 };
 
-/// `/sys/kernel/debug/rpmem`, published for probes while the module's
-/// [`Root`] lives.
-static ROOT: Atomic<*mut sys::dentry> = Atomic::new(core::ptr::null_mut());
-
-/// A debugfs directory, removed with everything in it when dropped.
-///
-/// # Invariants
-///
-/// `dentry` is a directory that `debugfs_create_dir` made and nothing else
-/// removes.
-struct Dentry(NonNull<sys::dentry>);
-
-// SAFETY: debugfs entries are removed from any thread.
-unsafe impl Send for Dentry {}
-// SAFETY: Shared references only read the pointer.
-unsafe impl Sync for Dentry {}
-
-impl Dentry {
-    /// `debugfs_create_dir`; `None` without debugfs (or when it fails:
-    /// debugfs is best effort, as everywhere in the kernel).
-    fn dir(name: &CStr, parent: *mut sys::dentry) -> Option<Self> {
-        // SAFETY: `name` is NUL-terminated; `parent` is null or a directory
-        // that outlives the call.
-        let d = unsafe { sys::debugfs_create_dir(name.as_char_ptr(), parent) };
-        // INVARIANT: A directory just made.
-        from_err_ptr(d).ok().and_then(NonNull::new).map(Self)
-    }
-
-    fn as_raw(&self) -> *mut sys::dentry {
-        self.0.as_ptr()
-    }
-}
-
-impl Drop for Dentry {
-    fn drop(&mut self) {
-        // SAFETY: By the type invariant. `debugfs_remove` removes the files
-        // and waits for reads and writes in progress (their callers hold
-        // `debugfs_file_get`); later ones fail without calling rpmem.
-        unsafe { sys::debugfs_remove(self.0.as_ptr()) };
-    }
-}
-
-/// The module's debugfs directory; devices add theirs below it while it is
-/// published.
-pub(crate) struct Root {
-    _dir: Option<Dentry>,
-}
-
-impl Root {
-    /// Creates `/sys/kernel/debug/rpmem` and publishes it for probes.
-    pub(crate) fn new() -> Self {
-        let dir = Dentry::dir(c"rpmem", core::ptr::null_mut());
-        if let Some(d) = &dir {
-            ROOT.store(d.as_raw(), Relaxed);
-        }
-        Self { _dir: dir }
-    }
-}
-
-impl Drop for Root {
-    fn drop(&mut self) {
-        // The nd driver is unregistered before this: no probe can run, and
-        // every device's directory is gone.
-        ROOT.store(core::ptr::null_mut(), Relaxed);
-    }
-}
-
-/// The files of a device directory, by the aux number they carry.
+/// The files of a device directory, in the order of [`Pmem::FILES`].
 #[derive(Clone, Copy)]
-#[repr(u32)]
 enum File {
     Inject,
     Clear,
@@ -117,60 +48,52 @@ enum File {
     LookupBench,
 }
 
-impl File {
-    const ALL: [(File, &'static CStr, u16); 5] = [
-        (File::Inject, c"inject", 0o200),
-        (File::Clear, c"clear", 0o200),
-        (File::List, c"list", 0o400),
-        (File::Counters, c"counters", 0o400),
-        (File::LookupBench, c"lookup_bench", 0o600),
+impl TryFrom<usize> for File {
+    type Error = Error;
+
+    fn try_from(index: usize) -> Result<Self> {
+        Ok(match index {
+            0 => Self::Inject,
+            1 => Self::Clear,
+            2 => Self::List,
+            3 => Self::Counters,
+            4 => Self::LookupBench,
+            _ => return Err(EINVAL),
+        })
+    }
+}
+
+impl Files for Pmem {
+    type Data = crate::pmem::Data;
+    type OwnerModule = crate::Rpmem;
+    const FILES: &'static [(&'static CStr, u16)] = &[
+        (c"inject", 0o200),
+        (c"clear", 0o200),
+        (c"list", 0o400),
+        (c"counters", 0o400),
+        (c"lookup_bench", 0o600),
     ];
 
-    fn from_aux(aux: u64) -> Option<Self> {
-        Self::ALL.iter().map(|f| f.0).find(|f| *f as u64 == aux)
+    fn show(pmem: Pin<&Pmem>, index: usize, m: &SeqFile) -> Result {
+        show(&pmem, File::try_from(index)?, m)
+    }
+
+    fn write(pmem: Pin<&Pmem>, index: usize, input: &mut UserSliceReader) -> Result {
+        write(&pmem, File::try_from(index)?, input)
     }
 }
 
-/// A device's debugfs directory; the files go when this is dropped.
-pub(crate) struct DevDir {
-    _dir: Dentry,
-}
-
-/// Creates `rpmem/<name>/` for `pmem`; `None` without debugfs.
-///
-/// # Safety
-///
-/// `pmem` must outlive the returned directory.
-pub(crate) unsafe fn create(pmem: *const Pmem, name: &CStr) -> Result<Option<DevDir>> {
-    let root = ROOT.load(Relaxed);
-    if root.is_null() {
-        return Ok(None);
-    }
-    // `ROOT` is published while the module's `Root` lives, which is while
-    // the driver is registered and devices probe.
-    let Some(dir) = Dentry::dir(name, root) else {
-        return Err(ENOMEM);
-    };
-    for (file, fname, mode) in File::ALL {
-        // SAFETY: `dir` is a live directory; by the caller `pmem` outlives
-        // it and so every file in it (the glue's callbacks get it back).
-        let d = unsafe {
-            sys::rpmem_debugfs_file(
-                fname.as_char_ptr(),
-                mode,
-                dir.as_raw(),
-                pmem.cast_mut().cast(),
-                file as kernel::ffi::c_ulong,
-            )
-        };
-        from_err_ptr(d)?;
-    }
-    Ok(Some(DevDir { _dir: dir }))
+/// Creates `rpmem/<name>/` for the device of `data`; `None` without debugfs.
+pub(crate) fn create(
+    data: &crate::kernel_ext::nd::Bound<'_, crate::pmem::Data>,
+    name: &CStr,
+) -> Result<Option<DevDir<Pmem>>> {
+    DevDir::new(data, name)
 }
 
 /// Read of a file (`seq_file` show).
-pub(crate) fn show(pmem: &Pmem, aux: u64, m: &SeqFile) -> Result {
-    match File::from_aux(aux).ok_or(EINVAL)? {
+fn show(pmem: &Pmem, file: File, m: &SeqFile) -> Result {
+    match file {
         File::List => {
             for (start, end) in pmem.poison().records()? {
                 seq_print!(m, "{} {}\n", start, end - start);
@@ -197,7 +120,7 @@ pub(crate) fn show(pmem: &Pmem, aux: u64, m: &SeqFile) -> Result {
 }
 
 /// Write of a file: the whole command in one write.
-pub(crate) fn write(pmem: &Pmem, aux: u64, reader: &mut UserSliceReader) -> Result {
+fn write(pmem: &Pmem, file: File, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; 64];
     let len = reader.len();
     if len == 0 || len > buf.len() {
@@ -205,7 +128,7 @@ pub(crate) fn write(pmem: &Pmem, aux: u64, reader: &mut UserSliceReader) -> Resu
     }
     reader.read_slice(&mut buf[..len])?;
     let input = &buf[..len];
-    match File::from_aux(aux).ok_or(EINVAL)? {
+    match file {
         File::Inject => pmem.inject_poison(range(pmem, input)?),
         File::Clear => pmem.forget_poison(range(pmem, input)?),
         File::LookupBench => {

@@ -7,7 +7,8 @@ use crate::{
     debugfs, extents,
     kernel_ext::{
         dax::{self, Access, DaxDevice, RecoveryWrite},
-        disk::{self, Bio, GenDisk, Limits, Segment},
+        debugfs::DevDir,
+        disk::{self, Bio, GenDisk, Limits, Segment, SysfsPage},
         kaddr::{AccessMode, KaddrRequest},
         mem::{self, PmemMap},
         nd::{self, Flushed, NdDevice, Region},
@@ -26,17 +27,17 @@ use kernel::{
         SetOnce,
     },
     time::{Instant, Monotonic},
-    types::ForeignOwnable,
 };
 
 /// The driver data of a bound namespace, as the nd device holds it.
-type Data = Pin<KBox<Pmem>>;
+pub(crate) type Data = Pin<KBox<Pmem>>;
 
 /// A pmem namespace bound to rpmem.
 #[pin_data]
 pub(crate) struct Pmem {
-    /// Dropped first: its files refer to this device.
-    debugfs: SetOnce<debugfs::DevDir>,
+    /// Dropped first: its files refer to this device (removed at unbind
+    /// already).
+    debugfs: SetOnce<DevDir<Pmem>>,
     dev: NdDevice,
     region: Region,
     layout: Layout,
@@ -201,9 +202,7 @@ impl Pmem {
             }
             None => dev_warn!(dev.device(), "'badblocks' notification disabled\n"),
         }
-        // SAFETY: The directory is a field of the device, dropped before
-        // the rest of it.
-        match unsafe { debugfs::create(&*pmem, pmem.disk.name()) } {
+        match debugfs::create(&bound, pmem.disk.name()) {
             Ok(Some(dir)) => {
                 pmem.debugfs.populate(dir);
             }
@@ -211,18 +210,6 @@ impl Pmem {
             Err(_) => dev_warn!(dev.device(), "no debugfs directory\n"),
         }
         Ok(())
-    }
-
-    /// The device behind a driver data pointer (`ForeignOwnable::borrow`).
-    ///
-    /// # Safety
-    ///
-    /// `ptr` must be the pointer `attach` stored in the driver data slot,
-    /// and the slot must not be released during `'a`.
-    unsafe fn borrow<'a>(ptr: *mut kernel::ffi::c_void) -> &'a Self {
-        // SAFETY: By the caller `ptr` came from `into_foreign` of a
-        // `Pin<KBox<Self>>` that is not dropped during `'a`.
-        unsafe { <Pin<KBox<Self>> as ForeignOwnable>::borrow(ptr) }.get_ref()
     }
 
     /// Runs first at unbind (nd_pmem's `pmem_release_disk`): the DAX
@@ -235,18 +222,6 @@ impl Pmem {
             dax.kill();
         }
         pmem.disk.remove();
-    }
-
-    /// The device behind a disk of rpmem.
-    ///
-    /// # Safety
-    ///
-    /// `disk` must be an added disk of rpmem, used from one of its sysfs
-    /// files or its bios (which `unbind` drains before the device goes).
-    pub(crate) unsafe fn from_disk<'a>(disk: *mut sys::gendisk) -> &'a Self {
-        // SAFETY: The disk's private data is the driver data pointer
-        // (`GenDisk::add`), valid by the caller.
-        unsafe { Self::borrow(sys::rpmem_disk_private(disk)) }
     }
 
     fn dax(&self) -> Option<&DaxDevice<Self>> {
@@ -554,16 +529,6 @@ impl Pmem {
         let _ = region.flush(core::ptr::null_mut());
     }
 
-    /// `/sys/block/pmemN/badblocks` read: one `SECTOR COUNT` line a range.
-    ///
-    /// # Safety
-    ///
-    /// `buf` must be a sysfs buffer (a page).
-    pub(crate) unsafe fn badblocks_show(&self, buf: *mut kernel::ffi::c_char) -> isize {
-        // SAFETY: By the caller; `bb` is initialised.
-        unsafe { sys::badblocks_show(self.poison.badblocks().as_raw(), buf, 0) }
-    }
-
     /// `/sys/block/pmemN/badblocks` write: records `SECTOR COUNT` as poison
     /// after checking it strictly; bad input changes nothing.
     pub(crate) fn badblocks_store(&self, input: &[u8]) -> Result {
@@ -685,6 +650,28 @@ impl disk::Operations for Pmem {
 
     fn submit_bio(pmem: Pin<&Pmem>, bio: Bio) {
         pmem.get_ref().submit_bio(bio);
+    }
+
+    /// `badblocks`: one `SECTOR COUNT` line a range (the kernel's format);
+    /// `dax/write_cache`: `0` or `1`.
+    fn show(pmem: Pin<&Pmem>, attr: disk::Attribute, page: &mut SysfsPage<'_>) -> Result {
+        match attr {
+            disk::Attribute::Badblocks => page.write_badblocks(pmem.poison.badblocks()),
+            disk::Attribute::WriteCache => {
+                page.write(if pmem.write_cache()? { b"1\n" } else { b"0\n" })
+            }
+        }
+    }
+
+    /// `badblocks`: `SECTOR COUNT` recorded as poison; `dax/write_cache`: a
+    /// boolean (`kstrtobool`).
+    fn store(pmem: Pin<&Pmem>, attr: disk::Attribute, input: &[u8]) -> Result {
+        match attr {
+            disk::Attribute::Badblocks => pmem.badblocks_store(input),
+            disk::Attribute::WriteCache => {
+                pmem.set_write_cache(crate::parse::boolean(input).map_err(|_| EINVAL)?)
+            }
+        }
     }
 }
 

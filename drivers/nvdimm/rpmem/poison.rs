@@ -17,6 +17,7 @@
 use crate::{
     extents::{self, Extent},
     kernel_ext::badblocks::BadBlocks,
+    kernel_ext::param::{string_param_ops, StringParam},
     parse::ClearPolicy,
     rcu_extents::RcuExtents,
 };
@@ -44,6 +45,36 @@ pub(crate) fn record_simulated() -> bool {
 pub(crate) fn set_clear_policy(policy: ClearPolicy) {
     CLEAR_POLICY.store(policy as u32, Relaxed);
 }
+
+/// Module parameter `clear_poison` (load time and
+/// `/sys/module/rpmem/parameters/clear_poison`), declared in the C glue: a
+/// bad name is refused with `EINVAL` and leaves the policy unchanged.
+struct ClearPoisonParam;
+
+impl StringParam for ClearPoisonParam {
+    fn set(input: &[u8]) -> Result {
+        match crate::parse::clear_policy(input) {
+            Ok(policy) => {
+                set_clear_policy(policy);
+                Ok(())
+            }
+            Err(_) => {
+                pr_err!("clear_poison: expected auto, firmware or software\n");
+                Err(EINVAL)
+            }
+        }
+    }
+
+    fn get() -> &'static str {
+        clear_policy().name()
+    }
+}
+
+string_param_ops!(
+    ClearPoisonParam,
+    rpmem_clear_poison_set,
+    rpmem_clear_poison_get
+);
 
 /// Event counters of a device, shown in debugfs.
 pub(crate) struct Counters {

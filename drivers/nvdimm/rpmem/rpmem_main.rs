@@ -8,8 +8,8 @@
 //! `badblocks`, `nd`, `disk`, `dax`, `pagemap`, `mem` and `kaddr` wrap it
 //! in safe types. `pmem` is the driver logic, `poison` its poison store (with
 //! `rcu_extents`, its lock-free lookup table) and `debugfs` its debug files;
-//! `glue` holds the entry points the C tables call; `range`, `extents`,
-//! `kaddr` and `parse` are pure logic, tested on the host too.
+//! `range`, `extents` and `parse` are pure logic, tested on the host too
+//! (with the layer's `kaddr`).
 //!
 //! # Lifetimes
 //!
@@ -60,7 +60,6 @@ use kernel::prelude::*;
 mod kernel_ext;
 
 mod debugfs;
-mod glue;
 // Pure logic shared with the host test crate (tools/testing/rpmem/host),
 // where its items are `pub`.
 #[allow(unreachable_pub)]
@@ -95,12 +94,12 @@ struct Rpmem {
     /// Dropped first: unregistering unbinds every device (and so removes
     /// each device's directory below the root).
     _driver: Pin<KBox<kernel_ext::nd::Registration<pmem::Pmem>>>,
-    _debugfs: debugfs::Root,
+    _debugfs: kernel_ext::debugfs::Root,
 }
 
 impl kernel::Module for Rpmem {
     fn init(module: &'static ThisModule) -> Result<Self> {
-        let debugfs = debugfs::Root::new();
+        let debugfs = kernel_ext::debugfs::Root::new(c"rpmem");
         let driver = KBox::pin_init(
             kernel_ext::nd::Registration::new(c"nd_rpmem", module),
             GFP_KERNEL,
