@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * rpmem glue: static inlines and macros the Rust side cannot call, and the
- * operation tables whose entries are rpmem's Rust functions. No driver logic
- * lives here: every function is a one-to-one wrapper (see rpmem_glue.h).
+ * rpmem glue: what C must do for the Rust abstraction layer (rust/kernel/):
+ * static inlines and macros the Rust side cannot call, wrapped one to one
+ * with an rpmem_ prefix; the sysfs attribute tables (DEVICE_ATTR, and
+ * is_visible on a .config option), which call back into the disk's Rust
+ * operations; the string-valued module parameter (module_param_cb); the
+ * export of rpmem_direct_access(). No driver logic lives here.
  */
 #include <linux/blkdev.h>
 #include <linux/badblocks.h>
 #include <linux/dax.h>
-#include <linux/debugfs.h>
 #include <linux/highmem.h>
 #include <linux/memremap.h>
 #include <linux/module.h>
@@ -16,22 +18,21 @@
 #include <linux/nd.h>
 #include <linux/rpmem.h>
 #include <linux/sched/mm.h>
-#include <linux/seq_file.h>
 #include <linux/set_memory.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
-#include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include "nd.h"
 #include "pmem.h"
 #include "rpmem_glue.h"
 
-/* Implemented in Rust (drivers/nvdimm/rpmem/glue.rs). */
+/* Implemented in Rust (rust/kernel/dax.rs). */
 EXPORT_SYMBOL_GPL(rpmem_direct_access);
 
 /*
- * clear_poison: the kernel crate's module parameters are integers only, so
- * this string-valued one is declared here; Rust parses and stores it.
+ * clear_poison: the kernel crate's module parameters are integers and
+ * booleans, so this string-valued one is declared here; Rust parses and
+ * stores it (drivers/nvdimm/rpmem/poison.rs, rust/kernel/param.rs).
  */
 static const struct kernel_param_ops rpmem_clear_poison_ops = {
 	.set = rpmem_clear_poison_set,

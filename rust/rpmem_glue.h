@@ -2,11 +2,12 @@
 /*
  * rpmem glue: the C side of rpmem's FFI layer.
  *
- * Two kinds of things live here: static inlines and macros of the kernel
- * that bindgen cannot call (wrapped one to one, same names with an rpmem_
- * prefix), and the operation tables that need THIS_MODULE or .config-
- * dependent layouts, whose entries are the Rust functions declared at the
- * end of this file.
+ * Static inlines and macros of the kernel that bindgen cannot call
+ * (wrapped one to one, same names with an rpmem_ prefix); the table through
+ * which the disk's sysfs attributes reach its Rust operations; and the
+ * prototypes of the Rust functions the C side calls by name, which the
+ * Rust side checks against these at compile time (checked_prototypes! in
+ * rust/kernel/mod.rs).
  */
 #ifndef RPMEM_GLUE_H
 #define RPMEM_GLUE_H
@@ -89,9 +90,9 @@ unsigned int rpmem_memalloc_noio_save(void);
 void rpmem_memalloc_noio_restore(unsigned int flags);
 
 /*
- * Rust entry points (drivers/nvdimm/rpmem/glue.rs). The C side only calls
- * them from the tables in rpmem_glue.c, with the arguments the kernel hands
- * to those tables.
+ * Rust entry points (string_param_ops! in rust/kernel/param.rs, for
+ * drivers/nvdimm/rpmem/poison.rs), called from the kernel_param_ops of
+ * rpmem_glue.c.
  */
 int rpmem_clear_poison_set(const char *val, const struct kernel_param *kp);
 int rpmem_clear_poison_get(char *buf, const struct kernel_param *kp);

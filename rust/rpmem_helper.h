@@ -3,8 +3,8 @@
  * Input of rpmem's bindgen run (rust/bindgen.sh): the public nvdimm, dax and
  * badblocks headers, the driver-private drivers/nvdimm headers nd_pmem uses,
  * the glue functions of rpmem_glue.c and the prototypes of the Rust entry
- * points (rpmem_glue.h, linux/rpmem.h), which glue.rs checks its functions
- * against at compile time.
+ * points (rpmem_glue.h, linux/rpmem.h), which the layer checks its
+ * functions against at compile time (checked_prototypes!).
  */
 #include <linux/blkdev.h>
 #include <linux/badblocks.h>

@@ -99,14 +99,17 @@ impl ClearPolicy {
             Self::Software => "software",
         }
     }
+}
 
-    /// The policy stored as `value` (`Auto` for anything unknown).
-    pub const fn from_u8(value: u8) -> Self {
-        match value {
-            1 => Self::Firmware,
-            2 => Self::Software,
-            _ => Self::Auto,
-        }
+impl TryFrom<u8> for ClearPolicy {
+    type Error = ParseError;
+
+    /// The policy stored as `value`; `Syntax` for any other number.
+    fn try_from(value: u8) -> Result<Self, ParseError> {
+        Self::ALL
+            .into_iter()
+            .find(|p| *p as u8 == value)
+            .ok_or(ParseError::Syntax)
     }
 }
 

@@ -90,10 +90,11 @@ impl Pmem {
     ///
     /// Order of teardown, by construction (devres releases in reverse):
     /// [`Self::unbind`] (DAX device killed, disk deleted, so no new I/O or
-    /// DAX access), then the page map (`memunmap_pages` waits for every
-    /// `memory_failure` in progress), the mappings and the memory region,
-    /// and last the device itself (`reserve_data`, first here). Every
-    /// callback that can reach the device ends before it is freed.
+    /// DAX access), the debugfs files, then the page map (`memunmap_pages`
+    /// waits for every `memory_failure` in progress), the mappings and the
+    /// memory region, and last the device itself (`reserve_data`, first
+    /// here). Every callback that can reach the device ends before it is
+    /// freed: the layer's types register their own ends (`nd::Bound`).
     fn attach(dev: NdDevice, ns: crate::kernel_ext::nd::Namespace) -> Result {
         let slot = dev.reserve_data::<Data>()?;
         let res = ns.resource();
@@ -183,9 +184,6 @@ impl Pmem {
         // after the mappings above are gone.
         let bound = slot.set(pmem);
         let pmem = bound.data();
-        // Registered after the mappings: runs before they go.
-        bound.on_unbind(Self::unbind)?;
-
         if let Some(pm) = &pagemap {
             pm.set_owner(&bound);
         }
@@ -209,7 +207,11 @@ impl Pmem {
             Ok(None) => {}
             Err(_) => dev_warn!(dev.device(), "no debugfs directory\n"),
         }
-        Ok(())
+        // Registered last, so it runs first at unbind: the DAX device is
+        // killed before the disk goes, as nd_pmem does. (Each of them, and
+        // the debugfs files, also goes by a devres action of its own,
+        // registered above, which then finds nothing left to do.)
+        bound.on_unbind(Self::unbind)
     }
 
     /// Runs first at unbind (nd_pmem's `pmem_release_disk`): the DAX

@@ -19,7 +19,7 @@ use crate::{
     kernel_ext::badblocks::BadBlocks,
     kernel_ext::param::{string_param_ops, StringParam},
     parse::ClearPolicy,
-    rcu_extents::RcuExtents,
+    rcu_extents::{self, RcuExtents},
 };
 use core::ops::Range;
 use kernel::{
@@ -32,7 +32,11 @@ static CLEAR_POLICY: Atomic<u32> = Atomic::new(ClearPolicy::Auto as u32);
 
 /// The current clearing policy.
 pub(crate) fn clear_policy() -> ClearPolicy {
-    ClearPolicy::from_u8(CLEAR_POLICY.load(Relaxed) as u8)
+    // Only `set_clear_policy` stores, a valid policy.
+    u8::try_from(CLEAR_POLICY.load(Relaxed))
+        .ok()
+        .and_then(|v| ClearPolicy::try_from(v).ok())
+        .unwrap_or(ClearPolicy::Auto)
 }
 
 /// Whether simulated memory failures (`MF_SW_SIMULATED`) are recorded as
@@ -43,7 +47,7 @@ pub(crate) fn record_simulated() -> bool {
 
 /// Sets the clearing policy; devices use it from their next clear on.
 pub(crate) fn set_clear_policy(policy: ClearPolicy) {
-    CLEAR_POLICY.store(policy as u32, Relaxed);
+    CLEAR_POLICY.store(u32::from(policy as u8), Relaxed);
 }
 
 /// Module parameter `clear_poison` (load time and
@@ -202,7 +206,7 @@ impl Poison {
             table.replace(&self.bb_records()?)?;
         }
         // The table first: lookups search only it.
-        table.edit(|all| extents::plan_insert(all, &sectors))?;
+        rcu_extents::edit(&mut table, |all| extents::plan_insert(all, &sectors))?;
         let refused = starts_table || self.bb.add(sectors).is_err();
         if !refused {
             return Ok(false);
@@ -223,10 +227,7 @@ impl Poison {
         if table.entries().is_empty() {
             return true;
         }
-        if table
-            .edit(|all| extents::plan_remove(all, &sectors))
-            .is_err()
-        {
+        if rcu_extents::edit(&mut table, |all| extents::plan_remove(all, &sectors)).is_err() {
             return false;
         }
         // Back to `struct badblocks` alone once it holds every record again.

@@ -8,11 +8,23 @@
 
 use core::ops::Range;
 
+/// log2 of the block layer's sector size (the kernel's, in the kernel).
+#[cfg(MODULE)]
+pub const SECTOR_SHIFT: u32 = kernel::block::SECTOR_SHIFT;
 /// log2 of the block layer's sector size.
+#[cfg(not(MODULE))]
 pub const SECTOR_SHIFT: u32 = 9;
 /// The block layer's sector size, the granularity of the poison list.
 pub const SECTOR_SIZE: u64 = 1 << SECTOR_SHIFT;
-/// log2 of the page size (x86_64).
+/// log2 of the page size (the kernel's, in the kernel).
+#[cfg(MODULE)]
+pub const PAGE_SHIFT: u32 = {
+    let shift = kernel::page::PAGE_SHIFT;
+    assert!(shift < 32);
+    shift as u32
+};
+/// log2 of the page size (x86_64, for the host tests).
+#[cfg(not(MODULE))]
 pub const PAGE_SHIFT: u32 = 12;
 /// The page size, the granularity of DAX mappings and of poison recovery.
 pub const PAGE_SIZE: u64 = 1 << PAGE_SHIFT;

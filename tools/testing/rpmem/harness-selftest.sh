@@ -10,7 +10,8 @@
 # helpers fail, one that times out, a missing one, results without run.sh's
 # exit status, guests without guest-done or with status 1, a KUnit suite
 # short of its plan: each must count as a failure, with its reason printed
-# by run.sh and by the count. A correct suite with a SKIP counts as pass +
+# by run.sh and by the count; an `unsafe` outside rust/kernel/ must fail
+# unsafe-check.sh. A correct suite with a SKIP counts as pass +
 # skip, a failing case as one failure. Output: KTAP.
 here=$(cd "$(dirname "$0")" && pwd)
 selftests=$(cd "$here/../selftests/rpmem" && pwd)
@@ -134,7 +135,7 @@ RPMEM_SUITES=$suites RPMEM_RESULTS=$results RPMEM_TEST_TIMEOUT=1 "$selftests/run
 	>>"$tmp/run.out" 2>&1
 
 ktap_header
-ktap_plan 23
+ktap_plan 25
 
 # shows FILE...: FILE's lines as diagnostics.
 shows() { sed 's/^/#   /' "$@"; }
@@ -262,4 +263,14 @@ touch "$tmp/out/new/bind.tap" "$tmp/out/new/guest-done"
 fresh=$(results_dir "$tmp/out/new" 2>/dev/null)
 check "results_dir: a folder with results gets an empty folder of its own" \
 	test -d "$fresh" -a "$fresh" != "$tmp/out/new" -a -z "$(ls -A "$fresh" 2>&1)"
+
+# unsafe-check.sh on a tree with `unsafe` only in the layer, then in a driver file.
+mkdir -p "$tmp/tree/rust/kernel" "$tmp/tree/drivers/x"
+echo 'unsafe fn f() {}' >"$tmp/tree/rust/kernel/a.rs"
+echo 'fn g() {}' >"$tmp/tree/drivers/x/b.rs"
+check "unsafe-check.sh: unsafe only in rust/kernel/ passes" "$here/unsafe-check.sh" "$tmp/tree"
+echo 'fn h() { unsafe { g() } }' >>"$tmp/tree/drivers/x/b.rs"
+found=$("$here/unsafe-check.sh" "$tmp/tree")
+expect_eq "unsafe-check.sh: unsafe in a driver file fails and is named" \
+	"./drivers/x/b.rs:2:fn h() { unsafe { g() } } (exit 1)" "$found (exit $?)"
 ktap_finished

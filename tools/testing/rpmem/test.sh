@@ -55,6 +55,15 @@ fi
 echo "    host: $host_pass passed, $host_fail failed"
 PASS=$host_pass FAIL=$host_fail
 
+step "host: no unsafe outside the abstraction layer (rust/kernel/)"
+if found=$("$here/unsafe-check.sh" "$root"); then
+	PASS=$((PASS + 1))
+	echo "    none"
+else
+	echo "$found" | sed 's/^/    /'
+	count_fail "unsafe outside rust/kernel/ (tools/testing/rpmem/unsafe-check.sh)"
+fi
+
 # The harness itself, on deliberately broken suites: run by run.sh like a
 # guest suite, counted like one.
 step "host: harness self-test (run.sh and this count on broken suites)"

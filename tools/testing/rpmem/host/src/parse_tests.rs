@@ -62,8 +62,10 @@ fn clear_policy_names() {
         assert_eq!(clear_policy(bad), Err(Syntax), "{:?}", core::str::from_utf8(bad));
     }
     for p in ClearPolicy::ALL {
-        assert_eq!(ClearPolicy::from_u8(p as u8), p);
+        assert_eq!(ClearPolicy::try_from(p as u8), Ok(p));
     }
+    assert_eq!(ClearPolicy::try_from(3), Err(Syntax));
+    assert_eq!(ClearPolicy::try_from(u8::MAX), Err(Syntax));
 }
 
 #[test]
