@@ -8,6 +8,7 @@ use super::{
     disk::{self, GenDisk},
     kaddr::{AccessMode, Kaddr, KaddrRequest},
     nd::Bound,
+    pagemap::MfFlags,
     sys,
 };
 use core::{
@@ -253,9 +254,9 @@ impl<T: Operations> DaxDevice<T> {
 
     /// Tells the holder (the file system) that `off..off + len` of the
     /// device failed: it kills or informs the owners of that data.
-    pub(crate) fn notify_failure(&self, off: u64, len: u64, mf_flags: i32) -> Result {
+    pub(crate) fn notify_failure(&self, off: u64, len: u64, flags: MfFlags) -> Result {
         // SAFETY: By the type invariant `dax` is valid.
-        to_result(unsafe { sys::dax_holder_notify_failure(self.inner.dax, off, len, mf_flags) })
+        to_result(unsafe { sys::dax_holder_notify_failure(self.inner.dax, off, len, flags.raw()) })
     }
 
     /// The data of a DAX device of this type.

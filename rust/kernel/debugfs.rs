@@ -88,6 +88,9 @@ impl Drop for Root {
 pub(crate) trait Files: 'static {
     /// The driver data the files get (see [`DevDir::new`]).
     type Data: ForeignOwnable + Send + Sync;
+    /// State of the directory's own, kept as long as it (for example what
+    /// one file computes and another reports).
+    type State: Default + Send + Sync;
     /// The module that owns the files (an open file pins it).
     type OwnerModule: ModuleMetadata;
     /// Name and mode of each file; callbacks get the index.
@@ -96,6 +99,7 @@ pub(crate) trait Files: 'static {
     /// Reads file `index` (`seq_file`): prints to `m`.
     fn show(
         data: <Self::Data as ForeignOwnable>::Borrowed<'_>,
+        state: &Self::State,
         index: usize,
         m: &SeqFile,
     ) -> Result;
@@ -103,6 +107,7 @@ pub(crate) trait Files: 'static {
     /// Writes to file `index`: one `write(2)`, from `input`.
     fn write(
         data: <Self::Data as ForeignOwnable>::Borrowed<'_>,
+        state: &Self::State,
         index: usize,
         input: &mut UserSliceReader,
     ) -> Result;
@@ -113,10 +118,10 @@ pub(crate) trait Files: 'static {
 /// # Invariants
 ///
 /// `dir` is shared with the devres action that removes the directory when
-/// the device is unbound (registered by [`Self::new`]); its files carry the
-/// foreign pointer of a [`Bound`] `T::Data` as private data.
+/// the device is unbound (registered by [`Self::new`]); its files carry a
+/// pointer to it as private data.
 pub(crate) struct DevDir<T: Files> {
-    dir: Arc<Dir>,
+    dir: Arc<Dir<T::State>>,
     _files: PhantomData<T>,
 }
 
@@ -125,12 +130,21 @@ pub(crate) struct DevDir<T: Files> {
 /// # Invariants
 ///
 /// `dentry` is null (removed) or a directory that `debugfs_create_dir`
-/// made.
-struct Dir {
+/// made, whose files have this value as private data; `data` is the
+/// foreign pointer of a [`Bound`] driver data, alive while the files are.
+struct Dir<S> {
     dentry: AtomicPtr<sys::dentry>,
+    data: *mut kernel::ffi::c_void,
+    state: S,
 }
 
-impl Dir {
+// SAFETY: `data` is only borrowed as the driver data, which is `Send +
+// Sync` (`Files::Data`); the rest is atomic or `S: Send + Sync`.
+unsafe impl<S: Send + Sync> Send for Dir<S> {}
+// SAFETY: See `Send`.
+unsafe impl<S: Send + Sync> Sync for Dir<S> {}
+
+impl<S> Dir<S> {
     fn remove(&self) {
         let d = self.dentry.swap(core::ptr::null_mut(), Ordering::AcqRel);
         if !d.is_null() {
@@ -142,16 +156,16 @@ impl Dir {
     }
 }
 
-impl Drop for Dir {
+impl<S> Drop for Dir<S> {
     fn drop(&mut self) {
         self.remove();
     }
 }
 
 /// Removes the directory when dropped: the devres action of [`DevDir::new`].
-struct Remover(Arc<Dir>);
+struct Remover<S>(Arc<Dir<S>>);
 
-impl Drop for Remover {
+impl<S> Drop for Remover<S> {
     fn drop(&mut self) {
         self.0.remove();
     }
@@ -185,6 +199,8 @@ impl<T: Files> DevDir<T> {
         let dir = Arc::new(
             Dir {
                 dentry: AtomicPtr::new(d),
+                data: data.as_foreign(),
+                state: T::State::default(),
             },
             GFP_KERNEL,
         );
@@ -197,15 +213,16 @@ impl<T: Files> DevDir<T> {
             }
         };
         for (index, (fname, mode)) in T::FILES.iter().enumerate() {
-            // SAFETY: `d` is a live directory; the private data outlives
-            // the files (removed at unbind at the latest, below); `FOPS` is
-            // static; the aux value is the index.
+            // SAFETY: `d` is a live directory; the private data, `dir`,
+            // outlives the files (it removes them before it goes, and the
+            // driver data's `Bound` is gone only after they are removed at
+            // unbind, below); `FOPS` is static; the aux value is the index.
             let f = unsafe {
                 sys::debugfs_create_file_full(
                     fname.as_char_ptr(),
                     *mode,
                     d,
-                    data.as_foreign(),
+                    Arc::as_ptr(&dir).cast_mut().cast(),
                     index as *const kernel::ffi::c_void,
                     &Self::FOPS,
                 )
@@ -218,6 +235,17 @@ impl<T: Files> DevDir<T> {
             dir,
             _files: PhantomData,
         }))
+    }
+
+    /// The directory of a file, from its private data.
+    ///
+    /// # Safety
+    ///
+    /// `private` must be the private data of a file of a `DevDir<T>` that
+    /// is not removed yet.
+    unsafe fn dir<'a>(private: *mut kernel::ffi::c_void) -> &'a Dir<T::State> {
+        // SAFETY: By the caller and the type invariant, a live `Dir`.
+        unsafe { &*private.cast::<Dir<T::State>>() }
     }
 
     /// The index of a file (its aux value).
@@ -250,13 +278,15 @@ impl<T: Files> DevDir<T> {
     /// file's debugfs entry is not removed (the proxy holds it).
     unsafe extern "C" fn show_callback(m: *mut sys::seq_file, _v: *mut kernel::ffi::c_void) -> i32 {
         // SAFETY: By the caller `m` is valid; its private data is the
-        // `Bound` data, alive while the file's entry is (see `new`).
-        let data = unsafe { T::Data::borrow((*m).private) };
+        // inode's, the `Dir`, alive while the file's entry is.
+        let dir = unsafe { Self::dir((*m).private) };
+        // SAFETY: By the type invariant of `Dir`.
+        let data = unsafe { T::Data::borrow(dir.data) };
         // SAFETY: By the caller `m->file` is a file of a `DevDir<T>`.
         let index = unsafe { Self::index((*m).file) };
         // SAFETY: By the caller `m` is valid and used by this thread only.
         let seq = unsafe { SeqFile::from_raw(m) };
-        from_result(|| T::show(data, index, seq).map(|()| 0))
+        from_result(|| T::show(data, &dir.state, index, seq).map(|()| 0))
     }
 
     /// `file_operations.write`: the whole command in one write.
@@ -272,12 +302,14 @@ impl<T: Files> DevDir<T> {
         _pos: *mut sys::loff_t,
     ) -> isize {
         // SAFETY: By the caller `file` is valid; the inode's private data
-        // is the `Bound` data, alive while the entry is (see `new`).
-        let data = unsafe { T::Data::borrow((*(*file).f_inode).i_private) };
+        // is the `Dir`, alive while the entry is.
+        let dir = unsafe { Self::dir((*(*file).f_inode).i_private) };
+        // SAFETY: By the type invariant of `Dir`.
+        let data = unsafe { T::Data::borrow(dir.data) };
         // SAFETY: By the caller.
         let index = unsafe { Self::index(file) };
         let mut reader = UserSlice::new(UserPtr::from_ptr(buf.cast_mut().cast()), len).reader();
-        match T::write(data, index, &mut reader) {
+        match T::write(data, &dir.state, index, &mut reader) {
             Ok(()) => len as isize,
             Err(e) => e.to_errno() as isize,
         }

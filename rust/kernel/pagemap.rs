@@ -19,6 +19,33 @@ use kernel::{
     types::ForeignOwnable,
 };
 
+/// The flags of a memory failure (`MF_*`, `enum mf_flags`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct MfFlags(i32);
+
+impl MfFlags {
+    fn has(self, flag: sys::mf_flags) -> bool {
+        i32::try_from(flag).is_ok_and(|flag| self.0 & flag != 0)
+    }
+
+    /// `MF_SW_SIMULATED`: injected by software (`madvise(MADV_HWPOISON)`,
+    /// hwpoison `corrupt-pfn`); the media is as good as before.
+    pub(crate) fn is_simulated(self) -> bool {
+        self.has(sys::mf_flags_MF_SW_SIMULATED)
+    }
+
+    /// `MF_MEM_PRE_REMOVE`: the device goes away (its DAX device is being
+    /// killed); nothing failed.
+    pub(crate) fn is_pre_remove(self) -> bool {
+        self.has(sys::mf_flags_MF_MEM_PRE_REMOVE)
+    }
+
+    /// The raw flags, for the DAX core (`dax_holder_notify_failure`).
+    pub(super) fn raw(self) -> i32 {
+        self.0
+    }
+}
+
 /// What a page map's driver does when memory of the map fails.
 pub(crate) trait Operations: 'static {
     /// The driver data the owner is borrowed from (see [`PageMap::set_owner`]).
@@ -31,7 +58,7 @@ pub(crate) trait Operations: 'static {
         data: <Self::Data as ForeignOwnable>::Borrowed<'_>,
         pfn: u64,
         nr_pages: u64,
-        mf_flags: i32,
+        flags: MfFlags,
     ) -> Result;
 }
 
@@ -147,6 +174,8 @@ impl<T: Operations> PageMap<T> {
         // released only after `memunmap_pages` waited for the caller's
         // reference to the page map.
         let data = unsafe { T::Data::borrow(owner) };
-        from_result(|| T::memory_failure(data, pfn as u64, nr_pages as u64, mf_flags).map(|()| 0))
+        from_result(|| {
+            T::memory_failure(data, pfn as u64, nr_pages as u64, MfFlags(mf_flags)).map(|()| 0)
+        })
     }
 }

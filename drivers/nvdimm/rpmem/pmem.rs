@@ -4,7 +4,7 @@
 //! device, and the I/O on them (drivers/nvdimm/pmem.c is the reference).
 
 use crate::{
-    debugfs, extents,
+    extents,
     kernel_ext::{
         dax::{self, Access, DaxDevice, RecoveryWrite},
         debugfs::DevDir,
@@ -12,22 +12,14 @@ use crate::{
         kaddr::{AccessMode, KaddrRequest},
         mem::{self, PmemMap},
         nd::{self, Flushed, NdDevice, Region},
-        pagemap::{self, PageMap},
-        sys,
+        pagemap::{self, MfFlags, PageMap},
     },
     parse::ClearPolicy,
     poison::{self, Poison},
     range::{self, Layout, PAGE_SHIFT, PAGE_SIZE, SECTORS_PER_PAGE, SECTOR_SHIFT},
 };
 use core::ops::Range;
-use kernel::{
-    prelude::*,
-    sync::{
-        atomic::{Atomic, Relaxed},
-        SetOnce,
-    },
-    time::{Instant, Monotonic},
-};
+use kernel::{num::casts::IntoSafeCast, prelude::*, sync::SetOnce};
 
 /// The driver data of a bound namespace, as the nd device holds it.
 pub(crate) type Data = Pin<KBox<Pmem>>;
@@ -53,8 +45,6 @@ pub(crate) struct Pmem {
     bb_state: SetOnce<mem::SysfsNode>,
     #[pin]
     poison: Poison,
-    /// Last `lookup_bench` result: records, calls, nanoseconds.
-    bench: [Atomic<u64>; 3],
 }
 
 impl Pmem {
@@ -174,7 +164,6 @@ impl Pmem {
                 disk,
                 bb_state: SetOnce::new(),
                 poison <- Poison::new(),
-                bench: [const { Atomic::new(0) }; 3],
             }),
             GFP_KERNEL,
         )?;
@@ -200,7 +189,7 @@ impl Pmem {
             }
             None => dev_warn!(dev.device(), "'badblocks' notification disabled\n"),
         }
-        match debugfs::create(&bound, pmem.disk.name()) {
+        match DevDir::new(&bound, pmem.disk.name()) {
             Ok(Some(dir)) => {
                 pmem.debugfs.populate(dir);
             }
@@ -444,7 +433,7 @@ impl Pmem {
             return 0;
         };
         let off = at.wrapping_sub(page);
-        let bytes = w.len as u64;
+        let bytes: u64 = w.len.into_safe_cast();
         let end = (pgoff << PAGE_SHIFT)
             .checked_add(off)
             .and_then(|start| start.checked_add(bytes));
@@ -484,15 +473,13 @@ impl Pmem {
     /// as it was, as with nd_pmem, unless the `record_simulated` module
     /// parameter asks for it; nor is anything recorded for pages that go
     /// away with the device (`MF_MEM_PRE_REMOVE`).
-    pub(crate) fn memory_failure(&self, pfn: u64, nr_pages: u64, mf_flags: i32) -> Result {
+    pub(crate) fn memory_failure(&self, pfn: u64, nr_pages: u64, flags: MfFlags) -> Result {
         let data = self.layout.pfn_range_to_data(pfn, nr_pages).ok_or(ENXIO)?;
-        let simulated = mf_flags & sys::mf_flags_MF_SW_SIMULATED as i32 != 0;
-        let removing = mf_flags & sys::mf_flags_MF_MEM_PRE_REMOVE as i32 != 0;
-        if !removing && (!simulated || poison::record_simulated()) {
+        if !flags.is_pre_remove() && (!flags.is_simulated() || poison::record_simulated()) {
             self.inject_poison(data.start >> SECTOR_SHIFT..data.end >> SECTOR_SHIFT)?;
         }
         let dax = self.dax().ok_or(EOPNOTSUPP)?;
-        dax.notify_failure(data.start, data.end - data.start, mf_flags)
+        dax.notify_failure(data.start, data.end - data.start, flags)
     }
 
     /// `NVDIMM_REVALIDATE_POISON`: reloads the poison list from the bus.
@@ -571,33 +558,6 @@ impl Pmem {
     /// The poison store.
     pub(crate) fn poison(&self) -> &Poison {
         &self.poison
-    }
-
-    /// Times `calls` failfast one-page `direct_access` lookups at even pages
-    /// spread over the device (debugfs `lookup_bench`).
-    pub(crate) fn lookup_bench(&self, calls: u64) -> Result {
-        let half = (self.layout.capacity() >> PAGE_SHIFT) / 2;
-        if half == 0 {
-            return Err(EINVAL);
-        }
-        let records = self.poison.records()?.len() as u64;
-        let start = Instant::<Monotonic>::now();
-        for i in 0..calls {
-            let pgoff = 2 * (i.wrapping_mul(0x9e37_79b9) % half);
-            let req = KaddrRequest::new(AccessMode::Failfast);
-            core::hint::black_box(self.direct_access(pgoff, 1, req).map(|a| a.pages).ok());
-        }
-        let ns = start.elapsed().as_nanos() as u64;
-        for (slot, v) in self.bench.iter().zip([records, calls, ns]) {
-            slot.store(v, Relaxed);
-        }
-        Ok(())
-    }
-
-    /// The last `lookup_bench` result: (records, calls, nanoseconds).
-    pub(crate) fn lookup_bench_result(&self) -> (u64, u64, u64) {
-        let [a, b, c] = &self.bench;
-        (a.load(Relaxed), b.load(Relaxed), c.load(Relaxed))
     }
 
     /// Size of the data area in sectors.
@@ -706,7 +666,7 @@ impl dax::Operations for Pmem {
 impl pagemap::Operations for Pmem {
     type Data = Data;
 
-    fn memory_failure(pmem: Pin<&Pmem>, pfn: u64, nr_pages: u64, mf_flags: i32) -> Result {
-        pmem.get_ref().memory_failure(pfn, nr_pages, mf_flags)
+    fn memory_failure(pmem: Pin<&Pmem>, pfn: u64, nr_pages: u64, flags: MfFlags) -> Result {
+        pmem.get_ref().memory_failure(pfn, nr_pages, flags)
     }
 }
