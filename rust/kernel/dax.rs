@@ -7,7 +7,7 @@
 use super::{
     disk::{self, GenDisk},
     kaddr::{AccessMode, Kaddr, KaddrRequest},
-    nd::Bound,
+    nd::{Bound, Unbind},
     pagemap::MfFlags,
     sys,
 };
@@ -116,7 +116,7 @@ pub(crate) struct DaxDevice<T: Operations> {
 /// [`Bound`] driver data as its private data, and this value holds its
 /// reference; `host` is 0 or the disk it was added as host of (a key of
 /// the DAX core's host table, never dereferenced); `alive` is true until
-/// [`Inner::kill`] removed the host and killed the device. It is killed at
+/// [`Inner::unbind`] removed the host and killed the device. It is killed at
 /// the latest by a devres action of the nd device (see [`DaxDevice`]), so
 /// before the data goes.
 struct Inner {
@@ -130,8 +130,8 @@ unsafe impl Send for Inner {}
 // SAFETY: See `Send`; the state is atomic.
 unsafe impl Sync for Inner {}
 
-impl Inner {
-    fn kill(&self) {
+impl Unbind for Inner {
+    fn unbind(&self) {
         if !self.alive.swap(false, Ordering::AcqRel) {
             return;
         }
@@ -149,18 +149,9 @@ impl Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        self.kill();
+        self.unbind();
         // SAFETY: By the type invariant we hold a reference.
         unsafe { sys::put_dax(self.dax) };
-    }
-}
-
-/// Kills the DAX device when dropped: the devres action of [`DaxDevice::new`].
-struct Killer(Arc<Inner>);
-
-impl Drop for Killer {
-    fn drop(&mut self) {
-        self.0.kill();
     }
 }
 
@@ -203,7 +194,7 @@ impl<T: Operations> DaxDevice<T> {
             GFP_KERNEL,
         )?;
         // If this fails, the device is killed now.
-        data.device().drop_at_unbind(Killer(inner.clone()))?;
+        data.device().unbind_with(inner.clone())?;
         Ok(Some(Self {
             inner,
             _ops: PhantomData,
@@ -238,7 +229,7 @@ impl<T: Operations> DaxDevice<T> {
     /// is kept until drop, so late callers of [`Self::notify_failure`] get
     /// `ENXIO`. May sleep.
     pub(crate) fn kill(&self) {
-        self.inner.kill();
+        self.inner.unbind();
     }
 
     /// Whether the DAX core caches writes (`/sys/block/pmemN/dax/write_cache`).

@@ -10,7 +10,10 @@
 //! unbound, before its driver data goes; `debugfs_remove` waits for reads
 //! and writes in progress, and later ones fail with `EIO`.
 
-use super::{nd::Bound, sys};
+use super::{
+    nd::{Bound, Unbind},
+    sys,
+};
 use core::{
     marker::PhantomData,
     ptr::NonNull,
@@ -90,7 +93,7 @@ pub(crate) trait Files: 'static {
     type Data: ForeignOwnable + Send + Sync;
     /// State of the directory's own, kept as long as it (for example what
     /// one file computes and another reports).
-    type State: Default + Send + Sync;
+    type State: Default + Send + Sync + 'static;
     /// The module that owns the files (an open file pins it).
     type OwnerModule: ModuleMetadata;
     /// Name and mode of each file; callbacks get the index.
@@ -132,7 +135,7 @@ pub(crate) struct DevDir<T: Files> {
 /// `dentry` is null (removed) or a directory that `debugfs_create_dir`
 /// made, whose files have this value as private data; `data` is the
 /// foreign pointer of a [`Bound`] driver data, alive while the files are.
-struct Dir<S> {
+struct Dir<S: Send + Sync + 'static> {
     dentry: AtomicPtr<sys::dentry>,
     data: *mut kernel::ffi::c_void,
     state: S,
@@ -140,12 +143,12 @@ struct Dir<S> {
 
 // SAFETY: `data` is only borrowed as the driver data, which is `Send +
 // Sync` (`Files::Data`); the rest is atomic or `S: Send + Sync`.
-unsafe impl<S: Send + Sync> Send for Dir<S> {}
+unsafe impl<S: Send + Sync + 'static> Send for Dir<S> {}
 // SAFETY: See `Send`.
-unsafe impl<S: Send + Sync> Sync for Dir<S> {}
+unsafe impl<S: Send + Sync + 'static> Sync for Dir<S> {}
 
-impl<S> Dir<S> {
-    fn remove(&self) {
+impl<S: Send + Sync + 'static> Unbind for Dir<S> {
+    fn unbind(&self) {
         let d = self.dentry.swap(core::ptr::null_mut(), Ordering::AcqRel);
         if !d.is_null() {
             // SAFETY: By the type invariant, removed once (the swap).
@@ -156,18 +159,9 @@ impl<S> Dir<S> {
     }
 }
 
-impl<S> Drop for Dir<S> {
+impl<S: Send + Sync + 'static> Drop for Dir<S> {
     fn drop(&mut self) {
-        self.remove();
-    }
-}
-
-/// Removes the directory when dropped: the devres action of [`DevDir::new`].
-struct Remover<S>(Arc<Dir<S>>);
-
-impl<S> Drop for Remover<S> {
-    fn drop(&mut self) {
-        self.0.remove();
+        self.unbind();
     }
 }
 
@@ -230,7 +224,7 @@ impl<T: Files> DevDir<T> {
             from_err_ptr(f)?;
         }
         // If this fails, the directory is removed now.
-        data.device().drop_at_unbind(Remover(dir.clone()))?;
+        data.device().unbind_with(dir.clone())?;
         Ok(Some(Self {
             dir,
             _files: PhantomData,
@@ -318,6 +312,6 @@ impl<T: Files> DevDir<T> {
 
 impl<T: Files> Drop for DevDir<T> {
     fn drop(&mut self) {
-        self.dir.remove();
+        self.dir.unbind();
     }
 }

@@ -3,7 +3,7 @@
 //! The bio-based block device `/dev/pmemN` and the bios it is handed.
 
 use super::{
-    nd::{Bound, Namespace},
+    nd::{Bound, Namespace, Unbind},
     sys,
 };
 use core::{
@@ -149,8 +149,8 @@ unsafe impl Send for Inner {}
 // functions; the state is atomic.
 unsafe impl Sync for Inner {}
 
-impl Inner {
-    fn remove(&self) {
+impl Unbind for Inner {
+    fn unbind(&self) {
         if self.added.swap(false, Ordering::AcqRel) {
             // SAFETY: By the type invariant the disk was added; the swap
             // makes this run once.
@@ -161,18 +161,9 @@ impl Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        self.remove();
+        self.unbind();
         // SAFETY: By the type invariant we hold a reference.
         unsafe { sys::put_disk(self.disk) };
-    }
-}
-
-/// Deletes the disk when dropped: the devres action of [`GenDisk::add`].
-struct Remover(Arc<Inner>);
-
-impl Drop for Remover {
-    fn drop(&mut self) {
-        self.0.remove();
     }
 }
 
@@ -266,7 +257,7 @@ impl<T: Operations> GenDisk<T> {
         // INVARIANT: Added.
         self.inner.added.store(true, Ordering::Release);
         // If this fails, the disk is deleted now.
-        dev.drop_at_unbind(Remover(self.inner.clone()))
+        dev.unbind_with(self.inner.clone())
     }
 
     /// Deletes the disk (`del_gendisk`): it disappears, in-flight bios
@@ -274,7 +265,7 @@ impl<T: Operations> GenDisk<T> {
     /// reference is kept until drop. Once; later calls do nothing. May
     /// sleep.
     pub(crate) fn remove(&self) {
-        self.inner.remove();
+        self.inner.unbind();
     }
 
     /// `nvdimm_check_and_set_ro`: follows the region's read-only state.

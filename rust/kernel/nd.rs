@@ -12,7 +12,7 @@ use kernel::{
     error::{from_err_ptr, from_result, to_result},
     num::casts::IntoSafeCast,
     prelude::*,
-    sync::aref::ARef,
+    sync::{aref::ARef, Arc},
     types::{ForeignOwnable, Opaque},
     ThisModule,
 };
@@ -410,6 +410,13 @@ impl NdDevice {
         })
     }
 
+    /// Calls `reg.unbind()` when the device is unbound (or now, if that
+    /// cannot be registered), before everything registered earlier is
+    /// released; `reg` may end earlier too (its `unbind` runs once).
+    pub(crate) fn unbind_with<U: Unbind>(&self, reg: Arc<U>) -> Result {
+        self.drop_at_unbind(AtUnbind(reg))
+    }
+
     /// Drops `value` when the device is unbound (or now, if that cannot be
     /// registered), before everything registered earlier is released.
     pub(crate) fn drop_at_unbind<U: Send + 'static>(&self, value: U) -> Result {
@@ -538,6 +545,22 @@ impl<T: ForeignOwnable> Drop for UnbindAction<T> {
     fn drop(&mut self) {
         // SAFETY: By the type invariant the data is released after this.
         (self.f)(unsafe { T::borrow(self.ptr) });
+    }
+}
+
+/// A registration of a device (its DAX device, disk, debugfs files) that
+/// ends when the device is unbound, by [`NdDevice::unbind_with`], or before.
+pub(crate) trait Unbind: Send + Sync + 'static {
+    /// Ends the registration; later calls do nothing. May sleep.
+    fn unbind(&self);
+}
+
+/// Calls `unbind` of its registration when dropped (at unbind).
+struct AtUnbind<U: Unbind>(Arc<U>);
+
+impl<U: Unbind> Drop for AtUnbind<U> {
+    fn drop(&mut self) {
+        self.0.unbind();
     }
 }
 
