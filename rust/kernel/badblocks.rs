@@ -42,7 +42,7 @@ impl BadBlocks {
     }
 
     /// The C structure, for the gendisk and the nvdimm bus.
-    pub(crate) fn as_raw(&self) -> *mut sys::badblocks {
+    pub(super) fn as_raw(&self) -> *mut sys::badblocks {
         self.inner.get()
     }
 

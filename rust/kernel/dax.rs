@@ -23,15 +23,26 @@ use kernel::{
     types::ForeignOwnable,
 };
 
-/// What `direct_access` hands out.
+/// What `direct_access` hands out: pages of the device's own mapping, made
+/// by [`PmemMap::access`](super::mem::PmemMap::access) only, so that an
+/// implementation cannot hand the DAX core (which maps the page frames and
+/// copies through the address) anything else.
+///
+/// # Invariants
+///
+/// `pages` (at least one) pages from `kaddr` (with the request's mode) and
+/// from page frame `pfn` are mapped pmem of one device.
 pub(crate) struct Access {
-    /// Pages usable from the requested one (at least one).
-    pub(crate) pages: u64,
-    /// Their kernel address, with the request's mode (from the device's
-    /// [`PmemMap`](super::mem::PmemMap)).
-    pub(crate) kaddr: Kaddr,
-    /// The page frame of the first page.
-    pub(crate) pfn: u64,
+    pub(super) pages: u64,
+    pub(super) kaddr: Kaddr,
+    pub(super) pfn: u64,
+}
+
+impl Access {
+    /// Pages usable from the requested one.
+    pub(crate) fn pages(&self) -> u64 {
+        self.pages
+    }
 }
 
 /// A `recovery_write` as the DAX core hands it over: `len` bytes from the

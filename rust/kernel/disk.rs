@@ -214,15 +214,15 @@ impl<T: Operations> GenDisk<T> {
         })
     }
 
-    pub(crate) fn as_raw(&self) -> *mut sys::gendisk {
+    pub(super) fn as_raw(&self) -> *mut sys::gendisk {
         self.inner.disk
     }
 
     /// Names the disk after its namespace (`pmemN`, as nd_pmem does).
-    pub(crate) fn set_name(&mut self, ns: &Namespace) {
+    pub(crate) fn set_name(&mut self, ns: &Namespace<'_>) {
         // SAFETY: By the type invariant `disk` is valid; `&mut self` and no
-        // `add` yet mean no one else looks at it.
-        ns.disk_name(unsafe { (*self.inner.disk).disk_name.as_mut_ptr() });
+        // `add` yet mean no one else looks at its name.
+        unsafe { ns.disk_name((*self.inner.disk).disk_name.as_mut_ptr()) };
     }
 
     /// The name set by [`Self::set_name`] (`pmemN`).
@@ -367,6 +367,8 @@ pub(crate) struct Segment<'a> {
     offset: u32,
     len: u32,
     sector: u64,
+    /// False for the zero page, which nothing may write.
+    writable: bool,
     _pages: PhantomData<&'a sys::page>,
 }
 
@@ -381,6 +383,7 @@ impl Segment<'static> {
             offset: 0,
             len: super::PAGE_SIZE_U32,
             sector,
+            writable: false,
             _pages: PhantomData,
         }
     }
@@ -395,6 +398,11 @@ impl Segment<'_> {
     /// The first sector it is for.
     pub(crate) fn sector(&self) -> u64 {
         self.sector
+    }
+
+    /// Whether its pages may be written (a read's destination).
+    pub(super) fn writable(&self) -> bool {
+        self.writable
     }
 
     /// The first page, the offset in it, the length and the sector: what
@@ -439,7 +447,7 @@ impl Bio {
     ///
     /// `bio` must be a bio handed to `submit_bio`, not yet ended.
     #[inline]
-    pub(crate) unsafe fn from_raw(bio: *mut sys::bio) -> Self {
+    pub(super) unsafe fn from_raw(bio: *mut sys::bio) -> Self {
         let mut info = sys::rpmem_bio_info::default();
         // SAFETY: By the safety requirements `bio` is a submitted bio, whose
         // block device belongs to an added disk; `info` is a valid local.
@@ -448,7 +456,7 @@ impl Bio {
         Self { bio, info }
     }
 
-    pub(crate) fn as_raw(&self) -> *mut sys::bio {
+    pub(super) fn as_raw(&self) -> *mut sys::bio {
         self.bio
     }
 
@@ -537,6 +545,7 @@ pub(crate) unsafe fn for_each_bvec<'a>(
             offset: offset % PAGE_SIZE,
             len,
             sector: iter.bi_sector,
+            writable: true,
             _pages: PhantomData,
         })?;
         // Advanced by the rest of the bvec, or by the last bytes.

@@ -4,12 +4,16 @@
 //! sysfs node that announces poison list changes.
 
 use super::{
+    dax::Access,
     disk::Segment,
     kaddr::{AccessMode, Kaddr},
     sys,
 };
 use core::ptr::NonNull;
 use kernel::{iov::IovIterSource, prelude::*};
+
+/// The page size, as the mapping's offsets count.
+const PAGE_SIZE: u64 = super::PAGE_SIZE_U32 as u64;
 
 /// Whether the architecture has cache-bypassing copies (`memcpy_flushcache`),
 /// without which writes cannot be made durable.
@@ -82,11 +86,22 @@ impl PmemMap {
         }
     }
 
-    /// The kernel address of byte `offset` handed out for `mode` (DAX), or
-    /// `ERANGE` past the end.
-    pub(crate) fn kaddr(&self, offset: u64, mode: AccessMode) -> Result<Kaddr> {
-        let addr = self.at(offset, 1)?;
-        Kaddr::new(addr as usize, mode).ok_or(EINVAL)
+    /// What `direct_access` answers for `pages` pages from byte `offset`
+    /// (page aligned) in `mode`: `ERANGE` if any of them is outside the
+    /// mapping, `EINVAL` for no page or an unaligned offset.
+    pub(crate) fn access(&self, offset: u64, pages: u64, mode: AccessMode) -> Result<Access> {
+        if pages == 0 || offset % PAGE_SIZE != 0 {
+            return Err(EINVAL);
+        }
+        let len = pages.checked_mul(PAGE_SIZE).ok_or(ERANGE)?;
+        let addr = self.at(offset, len)?;
+        // INVARIANT: `offset..offset + len` is inside the mapping (checked),
+        // and the frames are the mapping's.
+        Ok(Access {
+            pages,
+            kaddr: Kaddr::new(addr as usize, mode).ok_or(EINVAL)?,
+            pfn: self.pfn(offset),
+        })
     }
 
     /// The offset of the kernel address `addr` in the mapping (what a
@@ -97,16 +112,19 @@ impl PmemMap {
     }
 
     /// The page frame of byte `offset`.
-    pub(crate) fn pfn(&self, offset: u64) -> u64 {
+    fn pfn(&self, offset: u64) -> u64 {
         (self.phys + offset) >> kernel::page::PAGE_SHIFT
     }
 
     /// Copies the segment's bytes from `offset` of the mapping into its
     /// pages (a block read), a page at a time with a machine-check-safe
     /// copy; `EIO` if a machine check (poison) stopped it, `ERANGE` past the
-    /// end.
+    /// end, `EINVAL` for a segment that may not be written (the zero page).
     #[inline]
     pub(crate) fn read(&self, offset: u64, seg: &Segment<'_>) -> Result {
+        if !seg.writable() {
+            return Err(EINVAL);
+        }
         let src = self.at(offset, seg.len().into())?;
         let mut done = true;
         seg.for_each_page(|page, off, at, chunk| {

@@ -5,7 +5,7 @@
 //! being probed (a namespace, or the pfn/btt/dax device that claims one),
 //! its driver data, its namespace and its region.
 
-use super::{mem::PmemMap, sys};
+use super::{disk::Bio, mem::PmemMap, sys};
 use core::{marker::PhantomData, ops::Range};
 use kernel::{
     device::Device,
@@ -40,17 +40,19 @@ impl TryFrom<sys::nvdimm_event> for Event {
 
 /// A driver of nd namespaces (`struct nd_device_driver`). Its callbacks run
 /// under the device's lock; `data` is the driver data that the probe stored
-/// ([`NdDevice::reserve_data`]), if it stored any.
+/// in its [`DataSlot`], if it stored any.
 pub(crate) trait Driver: 'static {
     /// The driver data of a bound device.
-    type Data: ForeignOwnable + Send + Sync;
+    type Data: ForeignOwnable + Send + Sync + 'static;
 
-    /// Binds `dev`, or fails with the error the bus reports.
-    fn probe(dev: &NdDevice) -> Result;
+    /// Binds `dev`, or fails with the error the bus reports. `slot` is the
+    /// device's driver data, reserved before anything else the probe sets
+    /// up and so released after all of it.
+    fn probe(dev: &NdDevice<Core>, slot: DataSlot<'_, Self::Data>) -> Result;
 
     /// `dev` is being unbound; devres releases what the probe set up (the
     /// driver data last) after this returns.
-    fn remove(dev: &NdDevice, data: Option<<Self::Data as ForeignOwnable>::Borrowed<'_>>);
+    fn remove(dev: &NdDevice<Core>, data: Option<<Self::Data as ForeignOwnable>::Borrowed<'_>>);
 
     /// The system shuts down.
     fn shutdown(dev: &NdDevice, data: Option<<Self::Data as ForeignOwnable>::Borrowed<'_>>);
@@ -118,7 +120,7 @@ impl<T: Driver> Registration<T> {
     /// # Safety
     ///
     /// `dev` must be bound to this driver, and its lock held during `'a`.
-    unsafe fn data<'a>(dev: &NdDevice) -> Option<<T::Data as ForeignOwnable>::Borrowed<'a>> {
+    unsafe fn data<'a, C>(dev: &NdDevice<C>) -> Option<<T::Data as ForeignOwnable>::Borrowed<'a>> {
         let ptr = dev.drvdata();
         // SAFETY: The driver data is null (the driver core clears it at
         // unbind and after a failed probe) or what `DataSlot::set` stored,
@@ -131,17 +133,18 @@ impl<T: Driver> Registration<T> {
     /// Called by the nd bus with a device this driver matches, under its
     /// lock.
     unsafe extern "C" fn probe_callback(dev: *mut sys::device) -> i32 {
-        // SAFETY: By the caller `dev` is a valid nd device for the call.
-        let dev = unsafe { NdDevice::from_raw(dev) };
-        from_result(|| T::probe(&dev).map(|()| 0))
+        // SAFETY: By the caller `dev` is a valid nd device for the call,
+        // in its probe.
+        let dev = unsafe { NdDevice::<Core>::from_raw(dev) };
+        from_result(|| T::probe(&dev, dev.reserve_data()?).map(|()| 0))
     }
 
     /// # Safety
     ///
     /// Called by the nd bus for a device this driver bound, under its lock.
     unsafe extern "C" fn remove_callback(dev: *mut sys::device) {
-        // SAFETY: By the caller.
-        let dev = unsafe { NdDevice::from_raw(dev) };
+        // SAFETY: By the caller; `remove` is the start of the unbind.
+        let dev = unsafe { NdDevice::<Core>::from_raw(dev) };
         // SAFETY: Bound, under its lock.
         T::remove(&dev, unsafe { Self::data(&dev) });
     }
@@ -179,6 +182,15 @@ impl<T: Driver> PinnedDrop for Registration<T> {
     }
 }
 
+/// The context of an [`NdDevice`] that its driver's probe or remove holds
+/// (the device lock, the device being bound or unbound): what registers
+/// device-managed resources (devres) needs it. Only the [`Driver`] adapter
+/// makes devices of this context, and only lends them.
+pub(crate) struct Core;
+
+/// The context of an [`NdDevice`] that anyone may hold.
+pub(crate) struct Normal;
+
 /// A device on the nd bus that rpmem is probing or has bound: a namespace,
 /// or the pfn/btt/dax device that claims one.
 ///
@@ -186,18 +198,31 @@ impl<T: Driver> PinnedDrop for Registration<T> {
 ///
 /// `dev` is a `struct device` of the nd bus, of one of the types rpmem's
 /// driver matches, and `_ref` holds a reference to it: it stays valid for
-/// as long as this value exists.
-#[derive(Clone)]
-pub(crate) struct NdDevice {
+/// as long as this value exists. In context [`Core`], the caller of the
+/// driver's probe or remove holds the device lock, for as long as this
+/// value exists.
+pub(crate) struct NdDevice<Ctx = Normal> {
     dev: *mut sys::device,
     _ref: ARef<Device>,
+    _ctx: PhantomData<Ctx>,
+}
+
+impl Clone for NdDevice<Normal> {
+    fn clone(&self) -> Self {
+        // INVARIANT: Another reference to the same device.
+        Self {
+            dev: self.dev,
+            _ref: self._ref.clone(),
+            _ctx: PhantomData,
+        }
+    }
 }
 
 // SAFETY: The device is reference counted (`_ref`), and the nd bus
 // functions called through it may be called from any thread.
-unsafe impl Send for NdDevice {}
+unsafe impl Send for NdDevice<Normal> {}
 // SAFETY: See `Send`; every method takes `&self` and C does the locking.
-unsafe impl Sync for NdDevice {}
+unsafe impl<Ctx> Sync for NdDevice<Ctx> {}
 
 /// What `nd_pfn_probe`/`nd_btt_probe`/`nd_dax_probe` found on a namespace.
 pub(crate) enum Claim {
@@ -207,14 +232,15 @@ pub(crate) enum Claim {
     None,
 }
 
-impl NdDevice {
+impl<Ctx> NdDevice<Ctx> {
     /// Takes a reference to `dev`.
     ///
     /// # Safety
     ///
     /// `dev` must be a valid nd bus device of a type rpmem's driver matches
     /// (namespace io/pmem, pfn, btt or dax), with a reference held by the
-    /// caller for the duration of this call.
+    /// caller for the duration of this call; for [`Core`], the caller is the
+    /// device's probe or remove, and the value does not outlive it.
     unsafe fn from_raw(dev: *mut sys::device) -> Self {
         // INVARIANT: By the safety requirements; `get_device` takes the
         // reference that keeps it valid.
@@ -223,11 +249,22 @@ impl NdDevice {
             // SAFETY: By the safety requirements `dev` is valid and
             // referenced; nd devices are released from any thread.
             _ref: unsafe { Device::get_device(dev) },
+            _ctx: PhantomData,
         }
     }
 
-    pub(crate) fn as_raw(&self) -> *mut sys::device {
+    pub(super) fn as_raw(&self) -> *mut sys::device {
         self.dev
+    }
+
+    /// The device in context [`Normal`], to keep.
+    pub(crate) fn to_normal(&self) -> NdDevice<Normal> {
+        // INVARIANT: Another reference to the same device.
+        NdDevice {
+            dev: self.dev,
+            _ref: self._ref.clone(),
+            _ctx: PhantomData,
+        }
     }
 
     /// The generic device, for `dev_*!` messages.
@@ -264,29 +301,53 @@ impl NdDevice {
         Some(Pfn(unsafe { sys::to_nd_pfn(self.dev) }, PhantomData))
     }
 
+    /// The region of the device, referenced.
     pub(crate) fn region(&self) -> Region {
         // SAFETY: By the type invariant `dev` is valid; nd namespace devices
         // are children of their region, which outlives them.
-        Region(unsafe { sys::rpmem_parent_region(self.dev) })
+        let region = unsafe { sys::rpmem_parent_region(self.dev) };
+        // INVARIANT: The reference to its device keeps the region (freed by
+        // that device's release) valid.
+        Region {
+            region,
+            // SAFETY: `region` is valid (above); its device is referenced
+            // and released from any thread.
+            _ref: unsafe { Device::get_device(&raw mut (*region).dev) },
+        }
     }
 
+    pub(crate) fn numa_node(&self) -> i32 {
+        // SAFETY: By the type invariant `dev` is valid.
+        unsafe { sys::rpmem_dev_to_node(self.dev) }
+    }
+
+    /// The driver data (a `T::into_foreign` pointer) that
+    /// [`DataSlot::set`] stored, null before.
+    fn drvdata(&self) -> *mut kernel::ffi::c_void {
+        // SAFETY: By the type invariant `dev` is valid.
+        unsafe { sys::rpmem_get_drvdata(self.dev) }
+    }
+}
+
+impl NdDevice<Core> {
     /// `nvdimm_namespace_common_probe`: the namespace this device uses.
-    pub(crate) fn namespace(&self) -> Result<Namespace> {
+    pub(crate) fn namespace(&self) -> Result<Namespace<'_>> {
         // SAFETY: By the type invariant `dev` is valid.
         let ndns = from_err_ptr(unsafe { sys::nvdimm_namespace_common_probe(self.dev) })?;
-        Ok(Namespace(ndns))
+        // INVARIANT: The namespace outlives the device probing it, borrowed.
+        Ok(Namespace(ndns, PhantomData))
     }
 
     /// Enables raw (info block) access to `ns` until the device is unbound
     /// or [`Self::disable_namespace`] is called.
-    pub(crate) fn enable_namespace(&self, ns: &Namespace) -> Result {
+    pub(crate) fn enable_namespace(&self, ns: &Namespace<'_>) -> Result {
         // SAFETY: By the type invariants both pointers are valid.
         to_result(unsafe {
             sys::devm_namespace_enable(self.dev, ns.0, sys::rpmem_info_block_reserve().into())
         })
     }
 
-    pub(crate) fn disable_namespace(&self, ns: &Namespace) {
+    pub(crate) fn disable_namespace(&self, ns: &Namespace<'_>) {
         // SAFETY: By the type invariants both pointers are valid.
         unsafe { sys::devm_namespace_disable(self.dev, ns.0) };
     }
@@ -300,7 +361,7 @@ impl NdDevice {
     }
 
     /// Looks for a BTT info block on `ns` (creates the btt device if found).
-    pub(crate) fn probe_btt(&self, ns: &Namespace) -> Claim {
+    pub(crate) fn probe_btt(&self, ns: &Namespace<'_>) -> Claim {
         // SAFETY: By the type invariants both pointers are valid.
         match unsafe { sys::nd_btt_probe(self.dev, ns.0) } {
             0 => Claim::Claimed,
@@ -309,20 +370,20 @@ impl NdDevice {
     }
 
     /// Looks for a pfn (fsdax) info block on `ns`.
-    pub(crate) fn probe_pfn(&self, ns: &Namespace) -> Result<Claim> {
+    pub(crate) fn probe_pfn(&self, ns: &Namespace<'_>) -> Result<Claim> {
         // SAFETY: By the type invariants both pointers are valid.
         Self::claim(unsafe { sys::nd_pfn_probe(self.dev, ns.0) })
     }
 
     /// Looks for a device-dax info block on `ns`.
-    pub(crate) fn probe_dax(&self, ns: &Namespace) -> Result<Claim> {
+    pub(crate) fn probe_dax(&self, ns: &Namespace<'_>) -> Result<Claim> {
         // SAFETY: By the type invariants both pointers are valid.
         Self::claim(unsafe { sys::nd_dax_probe(self.dev, ns.0) })
     }
 
     /// Attaches the BTT driver (nd_btt.ko) to this btt device; `EINVAL`
     /// if it is not one.
-    pub(crate) fn attach_btt(&self, ns: &Namespace) -> Result {
+    pub(crate) fn attach_btt(&self, ns: &Namespace<'_>) -> Result {
         if !self.is_btt() {
             return Err(EINVAL);
         }
@@ -344,7 +405,7 @@ impl NdDevice {
     }
 
     /// Reserves `range` for this device until it is unbound.
-    pub(crate) fn request_mem_region(&self, range: &Range<u64>, ns: &Namespace) -> Result {
+    pub(crate) fn request_mem_region(&self, range: &Range<u64>, ns: &Namespace<'_>) -> Result {
         // SAFETY: By the type invariants both pointers are valid.
         let ok = unsafe {
             sys::rpmem_devm_request_mem_region(self.dev, range.start, range.end - range.start, ns.0)
@@ -373,26 +434,14 @@ impl NdDevice {
         unsafe { PmemMap::new(from_err_ptr(addr)?.cast(), range.start, len) }
     }
 
-    pub(crate) fn numa_node(&self) -> i32 {
-        // SAFETY: By the type invariant `dev` is valid.
-        unsafe { sys::rpmem_dev_to_node(self.dev) }
-    }
-
-    /// The driver data (a `T::into_foreign` pointer) that
-    /// [`DataSlot::set`] stored, null before.
-    fn drvdata(&self) -> *mut kernel::ffi::c_void {
-        // SAFETY: By the type invariant `dev` is valid.
-        unsafe { sys::rpmem_get_drvdata(self.dev) }
-    }
-
-    /// Reserves the device's driver data. What [`DataSlot::set`] puts in
-    /// the slot is dropped when the device is unbound (or its probe fails)
-    /// after every devres action registered after this call: after the
-    /// page map, the mappings and whatever else the driver sets up later
-    /// are gone. That is how the data outlives every callback that can
-    /// reach it (nd_pmem gets the same order by allocating its device
-    /// first with `devm_kzalloc`).
-    pub(crate) fn reserve_data<T: ForeignOwnable + Send + Sync>(&self) -> Result<DataSlot<'_, T>> {
+    /// Reserves the device's driver data (the adapter does, first in a
+    /// probe). What [`DataSlot::set`] puts in the slot is dropped when the
+    /// device is unbound (or its probe fails) after every devres action
+    /// registered after this call: after the page map, the mappings and
+    /// whatever else the driver sets up later are gone. That is how the
+    /// data outlives every callback that can reach it (nd_pmem gets the
+    /// same order by allocating its device first with `devm_kzalloc`).
+    fn reserve_data<T: ForeignOwnable + Send + Sync>(&self) -> Result<DataSlot<'_, T>> {
         // Freed by devres after the action registered next has run.
         let cell = self.alloc_zeroed::<*mut kernel::ffi::c_void>()?;
         // SAFETY: By the type invariant `dev` is valid. `drop_data::<T>`
@@ -430,7 +479,7 @@ impl NdDevice {
     }
 
     /// Zeroed memory freed at unbind, after everything registered later.
-    pub(crate) fn alloc_zeroed<T>(&self) -> Result<*mut T> {
+    pub(super) fn alloc_zeroed<T>(&self) -> Result<*mut T> {
         // SAFETY: By the type invariant `dev` is valid.
         let p = unsafe { sys::rpmem_devm_kzalloc(self.dev, core::mem::size_of::<T>()) };
         if p.is_null() {
@@ -448,7 +497,7 @@ impl NdDevice {
 /// `cell` is the device-managed, pointer-sized cell that a registered
 /// `drop_data::<T>` action reads at unbind; it is null until [`Self::set`].
 pub(crate) struct DataSlot<'a, T: ForeignOwnable> {
-    dev: &'a NdDevice,
+    dev: &'a NdDevice<Core>,
     cell: *mut *mut kernel::ffi::c_void,
     _data: PhantomData<T>,
 }
@@ -486,7 +535,7 @@ impl<'a, T: ForeignOwnable> DataSlot<'a, T> {
 /// by the devres action of [`NdDevice::reserve_data`], after the devres
 /// actions registered later; `dev` is the device.
 pub(crate) struct Bound<'a, T: ForeignOwnable> {
-    dev: &'a NdDevice,
+    dev: &'a NdDevice<Core>,
     ptr: *mut kernel::ffi::c_void,
     _data: PhantomData<T>,
 }
@@ -500,7 +549,7 @@ impl<'a, T: ForeignOwnable> Bound<'a, T> {
     }
 
     /// The device.
-    pub(crate) fn device(&self) -> &'a NdDevice {
+    pub(crate) fn device(&self) -> &'a NdDevice<Core> {
         self.dev
     }
 
@@ -596,9 +645,12 @@ unsafe extern "C" fn drop_data<T: ForeignOwnable>(cell: *mut kernel::ffi::c_void
 /// # Invariants
 ///
 /// Points to a valid namespace that outlives the device probing it.
-pub(crate) struct Namespace(*mut sys::nd_namespace_common);
+pub(crate) struct Namespace<'a>(
+    *mut sys::nd_namespace_common,
+    PhantomData<&'a NdDevice<Core>>,
+);
 
-impl Namespace {
+impl Namespace<'_> {
     /// Physical address range of the namespace (`nsio->res`), end exclusive.
     pub(crate) fn resource(&self) -> Range<u64> {
         // SAFETY: By the type invariant `self.0` is valid; namespaces of
@@ -614,9 +666,14 @@ impl Namespace {
     }
 
     /// Writes the block device name (`pmemN[.M][s]`) into `name`.
-    pub(crate) fn disk_name(&self, name: *mut kernel::ffi::c_char) {
-        // SAFETY: By the type invariant `self.0` is valid; `name` points to
-        // a gendisk's `disk_name` (DISK_NAME_LEN bytes), as C passes it.
+    ///
+    /// # Safety
+    ///
+    /// `name` must be valid for writes of `DISK_NAME_LEN` bytes (a
+    /// gendisk's `disk_name`) that no one else accesses meanwhile.
+    pub(super) unsafe fn disk_name(&self, name: *mut kernel::ffi::c_char) {
+        // SAFETY: By the type invariant `self.0` is valid; `name` by the
+        // caller.
         unsafe { sys::nvdimm_namespace_disk_name(self.0, name) };
     }
 }
@@ -646,7 +703,7 @@ impl Pfn<'_> {
     /// # Safety
     ///
     /// `pgmap` must be valid for writes and zeroed.
-    pub(crate) unsafe fn setup(&self, pgmap: *mut sys::dev_pagemap) -> Result<PfnInfo> {
+    pub(super) unsafe fn setup(&self, pgmap: *mut sys::dev_pagemap) -> Result<PfnInfo> {
         // SAFETY: By the type invariant and the caller.
         to_result(unsafe { sys::nvdimm_setup_pfn(self.0, pgmap) })?;
         // SAFETY: By the type invariant `self.0` is valid; the successful
@@ -661,21 +718,17 @@ impl Pfn<'_> {
     }
 }
 
-/// Result of a flush of the region's write-pending queues.
-pub(crate) enum Flushed {
-    /// Done: data is durable.
-    Sync,
-    /// virtio-pmem: the flush completes the bio later.
-    Async,
-}
-
 /// The region a namespace lives in.
 ///
 /// # Invariants
 ///
-/// Points to a valid `struct nd_region` that outlives the devices bound in it.
-#[derive(Clone, Copy)]
-pub(crate) struct Region(*mut sys::nd_region);
+/// `region` points to a valid `struct nd_region`, kept so by the reference
+/// to its device (`_ref`).
+#[derive(Clone)]
+pub(crate) struct Region {
+    region: *mut sys::nd_region,
+    _ref: ARef<Device>,
+}
 
 // SAFETY: The region functions used here may be called from any thread.
 unsafe impl Send for Region {}
@@ -683,32 +736,46 @@ unsafe impl Send for Region {}
 unsafe impl Sync for Region {}
 
 impl Region {
-    /// `nvdimm_flush`: with `bio`, a FUA flush that may complete it later.
-    pub(crate) fn flush(&self, bio: *mut sys::bio) -> Result<Flushed> {
-        // SAFETY: By the type invariant `self.0` is valid; `bio` is null or
-        // the bio being submitted.
-        let rc = unsafe { sys::nvdimm_flush(self.0, bio) };
-        match rc {
-            0 => Ok(Flushed::Sync),
-            rc if rc == sys::NVDIMM_FLUSH_ASYNC as i32 => Ok(Flushed::Async),
+    /// `nvdimm_flush`: the region's write-pending queues are flushed, data
+    /// written before is durable.
+    pub(crate) fn flush(&self) -> Result {
+        // SAFETY: By the type invariant `self.region` is valid; no bio.
+        match unsafe { sys::nvdimm_flush(self.region, core::ptr::null_mut()) } {
+            0 => Ok(()),
             rc => Err(Error::from_errno(rc)),
+        }
+    }
+
+    /// `nvdimm_flush` for a FUA `bio`: `Ok(Some(bio))` when the flush is
+    /// done (the caller ends the bio), `Ok(None)` when the flush took the
+    /// bio and completes it later (virtio-pmem), or the error (the caller
+    /// ends the bio with it).
+    pub(crate) fn flush_bio(&self, bio: Bio) -> Result<Option<Bio>, (Bio, Error)> {
+        // SAFETY: By the type invariant `self.region` is valid; `bio` is a bio
+        // being submitted, not ended; if the flush goes asynchronous it
+        // completes the bio, which is then not used here again.
+        let rc = unsafe { sys::nvdimm_flush(self.region, bio.as_raw()) };
+        match rc {
+            0 => Ok(Some(bio)),
+            rc if rc == sys::NVDIMM_FLUSH_ASYNC as i32 => Ok(None),
+            rc => Err((bio, Error::from_errno(rc))),
         }
     }
 
     /// `nvdimm_has_flush`: 1 with flush hints, 0 without, <0 if unknown.
     pub(crate) fn has_flush(&self) -> i32 {
-        // SAFETY: By the type invariant `self.0` is valid.
-        unsafe { sys::nvdimm_has_flush(self.0) }
+        // SAFETY: By the type invariant `self.region` is valid.
+        unsafe { sys::nvdimm_has_flush(self.region) }
     }
 
     pub(crate) fn has_cache(&self) -> bool {
-        // SAFETY: By the type invariant `self.0` is valid.
-        unsafe { sys::nvdimm_has_cache(self.0) != 0 }
+        // SAFETY: By the type invariant `self.region` is valid.
+        unsafe { sys::nvdimm_has_cache(self.region) != 0 }
     }
 
     pub(crate) fn is_sync(&self) -> bool {
-        // SAFETY: By the type invariant `self.0` is valid.
-        unsafe { sys::is_nvdimm_sync(self.0) }
+        // SAFETY: By the type invariant `self.region` is valid.
+        unsafe { sys::is_nvdimm_sync(self.region) }
     }
 
     /// The bus's known poison (its badrange list: scrub results, machine
@@ -754,9 +821,9 @@ impl Region {
 
     /// The nvdimm bus of the region (its parent device).
     fn bus(&self) -> *mut sys::nvdimm_bus {
-        // SAFETY: By the type invariant `self.0` is valid; a region's parent
+        // SAFETY: By the type invariant `self.region` is valid; a region's parent
         // is the bus device it was created on, which outlives it.
-        unsafe { sys::to_nvdimm_bus((*self.0).dev.parent) }
+        unsafe { sys::to_nvdimm_bus((*self.region).dev.parent) }
     }
 
     /// Whether the bus has a firmware clear-error command: an NFIT bus whose
@@ -782,7 +849,7 @@ impl Region {
 
     /// Firmware clear-error over `phys..phys + len` via the bus of `dev`:
     /// bytes cleared, or the error.
-    pub(crate) fn clear_poison(dev: &NdDevice, phys: u64, len: u32) -> Result<u64> {
+    pub(crate) fn clear_poison<C>(dev: &NdDevice<C>, phys: u64, len: u32) -> Result<u64> {
         // SAFETY: By the type invariant `dev` is valid.
         let rc = unsafe { sys::nvdimm_clear_poison(dev.as_raw(), phys, len) };
         if rc < 0 {

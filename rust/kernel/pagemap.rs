@@ -5,7 +5,7 @@
 
 use super::{
     mem::PmemMap,
-    nd::{Bound, NdDevice, Pfn, PfnInfo},
+    nd::{Bound, Core, NdDevice, Pfn, PfnInfo},
     sys,
 };
 use core::{
@@ -83,7 +83,7 @@ impl<T: Operations> PageMap<T> {
     };
 
     /// A zeroed page map, freed when `dev` is unbound.
-    pub(crate) fn new(dev: &NdDevice) -> Result<Self> {
+    pub(crate) fn new(dev: &NdDevice<Core>) -> Result<Self> {
         // INVARIANT: Zeroed, device managed, no owner.
         Ok(Self {
             pgmap: dev.alloc_zeroed::<sys::dev_pagemap>()?,
@@ -118,7 +118,7 @@ impl<T: Operations> PageMap<T> {
     }
 
     /// Creates the struct pages and maps the range until `dev` is unbound.
-    pub(crate) fn map(&self, dev: &NdDevice) -> Result<PmemMap> {
+    pub(crate) fn map(&self, dev: &NdDevice<Core>) -> Result<PmemMap> {
         let range = self.range();
         // SAFETY: By the type invariant `pgmap` is valid and lives past the
         // unmapping devres action registered here; `OPS` is static.

@@ -112,7 +112,7 @@ fn lookup_bench(pmem: &Pmem, bench: &Bench, calls: u64) -> Result {
     for i in 0..calls {
         let pgoff = 2 * (i.wrapping_mul(0x9e37_79b9) % half);
         let req = KaddrRequest::new(AccessMode::Failfast);
-        core::hint::black_box(pmem.direct_access(pgoff, 1, req).map(|a| a.pages).ok());
+        core::hint::black_box(pmem.direct_access(pgoff, 1, req).map(|a| a.pages()).ok());
     }
     let ns = u64::try_from(start.elapsed().as_nanos()).unwrap_or(0);
     for (slot, v) in bench.0.iter().zip([records, calls, ns]) {

@@ -11,7 +11,7 @@ use crate::{
         disk::{self, Bio, GenDisk, Limits, Segment, SysfsPage},
         kaddr::{AccessMode, KaddrRequest},
         mem::{self, PmemMap},
-        nd::{self, Flushed, NdDevice, Region},
+        nd::{self, Core, DataSlot, Namespace, NdDevice, Region},
         pagemap::{self, MfFlags, PageMap},
     },
     parse::ClearPolicy,
@@ -50,13 +50,13 @@ pub(crate) struct Pmem {
 impl Pmem {
     /// Binds a namespace (or a pfn/btt/dax device claiming one): nd_pmem's
     /// `nd_pmem_probe`.
-    pub(crate) fn probe(dev: NdDevice) -> Result {
+    fn bind(dev: &NdDevice<Core>, slot: DataSlot<'_, Data>) -> Result {
         let ns = dev.namespace()?;
         if dev.is_btt() {
             return dev.attach_btt(&ns);
         }
         if dev.is_pfn() {
-            return Self::attach(dev, ns);
+            return Self::attach(dev, slot, ns);
         }
 
         dev.enable_namespace(&ns)?;
@@ -73,7 +73,7 @@ impl Pmem {
             return Err(ENXIO);
         }
         dev.disable_namespace(&ns);
-        Self::attach(dev, ns)
+        Self::attach(dev, slot, ns)
     }
 
     /// nd_pmem's `pmem_attach_disk`.
@@ -85,12 +85,11 @@ impl Pmem {
     /// memory region, and last the device itself (`reserve_data`, first
     /// here). Every callback that can reach the device ends before it is
     /// freed: the layer's types register their own ends (`nd::Bound`).
-    fn attach(dev: NdDevice, ns: crate::kernel_ext::nd::Namespace) -> Result {
-        let slot = dev.reserve_data::<Data>()?;
+    fn attach(dev: &NdDevice<Core>, slot: DataSlot<'_, Data>, ns: Namespace<'_>) -> Result {
         let res = ns.resource();
         let region = dev.region();
         let pagemap = if dev.is_pfn() || dev.should_map_pages() {
-            Some(PageMap::<Self>::new(&dev)?)
+            Some(PageMap::<Self>::new(dev)?)
         } else {
             None
         };
@@ -128,7 +127,7 @@ impl Pmem {
         let raw = Layout::raw(res.start, size);
         let (map, layout, bb_range) = match (&pagemap, pfn_info) {
             (Some(pm), Some(info)) => {
-                let map = pm.map(&dev)?;
+                let map = pm.map(dev)?;
                 let mapped = pm.range();
                 let layout = Layout {
                     data_offset: info.data_offset,
@@ -139,7 +138,7 @@ impl Pmem {
             }
             (Some(pm), None) => {
                 pm.set_range(&res);
-                (pm.map(&dev)?, raw, pm.range())
+                (pm.map(dev)?, raw, pm.range())
             }
             (None, _) => (dev.memremap(&res)?, raw, res.clone()),
         };
@@ -151,12 +150,13 @@ impl Pmem {
         disk.set_name(&ns);
         disk.set_capacity(layout.capacity_sectors());
 
-        let owned = dev.clone();
+        let owned = dev.to_normal();
+        let kept_region = region.clone();
         let pmem = KBox::pin_init(
             try_pin_init!(Self {
                 debugfs: SetOnce::new(),
                 dev: owned,
-                region,
+                region: kept_region,
                 layout,
                 poison_range,
                 map,
@@ -222,7 +222,7 @@ impl Pmem {
     /// `submit_bio`: nd_pmem's `pmem_submit_bio`.
     pub(crate) fn submit_bio(&self, bio: Bio) {
         if bio.preflush() {
-            if let Err(e) = self.region.flush(core::ptr::null_mut()) {
+            if let Err(e) = self.region.flush() {
                 return bio.end(Err(e));
             }
         }
@@ -237,12 +237,13 @@ impl Pmem {
             bio.end_io_acct(acct);
         }
         if bio.fua() && status.is_ok() {
-            match self.region.flush(bio.as_raw()) {
+            match self.region.flush_bio(bio) {
+                Ok(Some(bio)) => bio.end(Ok(())),
                 // The flush completes the bio.
-                Ok(Flushed::Async) => return,
-                Ok(Flushed::Sync) => {}
-                Err(e) => status = Err(e),
+                Ok(None) => {}
+                Err((bio, e)) => bio.end(Err(e)),
             }
+            return;
         }
         bio.end(status);
     }
@@ -378,8 +379,6 @@ impl Pmem {
         }
         // `pgoff` is inside the data area: no overflow from here on.
         let offset = self.layout.page_offset(pgoff);
-        let kaddr = self.map.kaddr(offset, req.mode())?;
-        let pfn = (self.layout.phys_addr + offset) >> PAGE_SHIFT;
         let pages = if self.poison.is_empty() {
             avail
         } else {
@@ -399,7 +398,7 @@ impl Pmem {
                 (Some(bad), AccessMode::Recovery) => range::recovery_pages(span.start, bad.start),
             }
         };
-        Ok(Access { pages, kaddr, pfn })
+        self.map.access(offset, pages, req.mode())
     }
 
     /// `zero_page_range`: writes a page of zeroes (clearing poison first);
@@ -515,7 +514,7 @@ impl Pmem {
 
     /// Flushes the region's write-pending queues (remove and shutdown).
     pub(crate) fn flush(region: Region) {
-        let _ = region.flush(core::ptr::null_mut());
+        let _ = region.flush();
     }
 
     /// `/sys/block/pmemN/badblocks` write: records `SECTOR COUNT` as poison
@@ -581,11 +580,11 @@ impl Pmem {
 impl nd::Driver for Pmem {
     type Data = Data;
 
-    fn probe(dev: &NdDevice) -> Result {
-        Self::probe(dev.clone())
+    fn probe(dev: &NdDevice<Core>, slot: DataSlot<'_, Data>) -> Result {
+        Self::bind(dev, slot)
     }
 
-    fn remove(dev: &NdDevice, _pmem: Option<Pin<&Pmem>>) {
+    fn remove(dev: &NdDevice<Core>, _pmem: Option<Pin<&Pmem>>) {
         dev.detach_btt();
         // The device itself goes with devres, after this returns.
         Self::flush(dev.region());
