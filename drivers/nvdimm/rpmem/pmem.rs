@@ -88,14 +88,14 @@ impl Pmem {
     fn attach(dev: &NdDevice<Core>, slot: DataSlot<'_, Data>, ns: Namespace<'_>) -> Result {
         let res = ns.resource();
         let region = dev.region();
-        let pagemap = if dev.is_pfn() || dev.should_map_pages() {
+        let mut pagemap = if dev.is_pfn() || dev.should_map_pages() {
             Some(PageMap::<Self>::new(dev)?)
         } else {
             None
         };
 
         dev.enable_namespace(&ns)?;
-        let pfn_info = match (dev.pfn(), &pagemap) {
+        let pfn_info = match (dev.pfn(), &mut pagemap) {
             (Some(pfn), Some(pm)) => Some(pm.setup_pfn(&pfn)?),
             _ => None,
         };
@@ -125,22 +125,25 @@ impl Pmem {
         let mut disk = GenDisk::new(&limits, dev.numa_node())?;
         let size = res.end - res.start;
         let raw = Layout::raw(res.start, size);
-        let (map, layout, bb_range) = match (&pagemap, pfn_info) {
+        let (mapped, map, layout, bb_range) = match (pagemap, pfn_info) {
             (Some(pm), Some(info)) => {
-                let map = pm.map(dev)?;
-                let mapped = pm.range();
+                let (mapped, map) = pm.map(dev)?;
+                let range = mapped.range();
                 let layout = Layout {
                     data_offset: info.data_offset,
-                    pfn_pad: size - (mapped.end - mapped.start),
+                    pfn_pad: size - (range.end - range.start),
                     ..raw
                 };
-                (map, layout, mapped.start + info.data_offset..mapped.end)
+                let bb_range = range.start + info.data_offset..range.end;
+                (Some(mapped), map, layout, bb_range)
             }
-            (Some(pm), None) => {
-                pm.set_range(&res);
-                (pm.map(dev)?, raw, pm.range())
+            (Some(mut pm), None) => {
+                pm.set_range(&res)?;
+                let (mapped, map) = pm.map(dev)?;
+                let bb_range = mapped.range();
+                (Some(mapped), map, raw, bb_range)
             }
-            (None, _) => (dev.memremap(&res)?, raw, res.clone()),
+            (None, _) => (None, dev.memremap(&res)?, raw, res.clone()),
         };
         // nd_pmem's `pmem_revalidate_poison` range.
         let poison_range = match pfn_info {
@@ -173,7 +176,7 @@ impl Pmem {
         // after the mappings above are gone.
         let bound = slot.set(pmem);
         let pmem = bound.data();
-        if let Some(pm) = &pagemap {
+        if let Some(pm) = &mapped {
             pm.set_owner(&bound);
         }
         if let Some(dax) = DaxDevice::new(&bound, region.is_sync())? {
