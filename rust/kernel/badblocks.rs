@@ -2,10 +2,10 @@
 
 //! The poison list: a safe wrapper of the kernel's `struct badblocks`.
 //!
-//! The block layer shows it as `/sys/block/pmemN/badblocks` and writes
-//! injected ranges into it itself; rpmem reads it on every I/O. Lookups take
-//! the structure's seqlock for reading only, and none at all while the list
-//! is empty, which keeps the hot path identical to nd_pmem's.
+//! The driver checks it on every I/O and shows it as
+//! `/sys/block/pmemN/badblocks` (`SysfsPage::write_badblocks`). Lookups
+//! take the structure's seqlock for reading only, and none at all while the
+//! list is empty, which keeps the hot path identical to nd_pmem's.
 
 use super::sys;
 use core::ops::Range;
