@@ -31,10 +31,12 @@ out=$(cd "$out" && pwd)
 "$here/setup.sh" || die "setup failed"
 kdir=$("$here/kernel.sh" "$flavor") || die "guest kernel ($flavor) build failed"
 
-# The module for that kernel, built in a copy of the tree so that the test
-# build in the tree stays as it is.
+# The module for that kernel, built in a fresh copy of the tree so that the
+# test build in the tree stays as it is (a copy left from another tree
+# could keep objects newer than these sources, which make would not rebuild).
 modsrc=$(rpmem_cache)/module-$flavor
 step "bench: building rpmem.ko against the $flavor kernel in $modsrc"
+rm -rf "$modsrc"
 mkdir -p "$modsrc"
 (cd "$root" && git ls-files -co --exclude-standard -- Kbuild Makefile rust drivers include tools/testing/rpmem/*.sh |
 	tar cf - -T -) | tar xf - -C "$modsrc"
