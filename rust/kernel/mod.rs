@@ -12,6 +12,7 @@
 //! module wraps it in types with `# Invariants`.
 
 pub(crate) mod badblocks;
+pub(crate) mod cred;
 pub(crate) mod dax;
 pub(crate) mod debugfs;
 pub(crate) mod disk;

@@ -28,6 +28,7 @@
 
 use crate::{
     kernel_ext::{
+        cred,
         debugfs::Files,
         kaddr::{AccessMode, KaddrRequest},
     },
@@ -149,8 +150,12 @@ fn show(pmem: &Pmem, bench: &Bench, file: File, m: &SeqFile) -> Result {
     Ok(())
 }
 
-/// Write of a file: the whole command in one write.
+/// Write of a file: the whole command in one write; `CAP_SYS_ADMIN`
+/// required (`EPERM`).
 fn write(pmem: &Pmem, bench: &Bench, file: File, reader: &mut UserSliceReader) -> Result {
+    if !cred::capable_sys_admin() {
+        return Err(EPERM);
+    }
     let mut buf = [0u8; 64];
     let len = reader.len();
     if len == 0 || len > buf.len() {

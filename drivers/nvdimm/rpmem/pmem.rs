@@ -6,6 +6,7 @@
 use crate::{
     extents,
     kernel_ext::{
+        cred,
         dax::{self, Access, DaxDevice, RecoveryWrite},
         debugfs::DevDir,
         disk::{self, Bio, GenDisk, Limits, Segment, SysfsPage},
@@ -324,9 +325,7 @@ impl Pmem {
     /// it keep failing, and the write that repaired it reports the error
     /// rather than a recovery that did not happen.
     fn drop_records(&self, sectors: Range<u64>) -> Result {
-        if !self.poison.clear(sectors) {
-            return Err(EIO);
-        }
+        self.poison.clear(sectors).map_err(|_| EIO)?;
         poison::count(&self.poison.counters.recoveries);
         self.notify_badblocks();
         Ok(())
@@ -549,9 +548,7 @@ impl Pmem {
             u32::try_from((sectors.end - sectors.start) << SECTOR_SHIFT).map_err(|_| EINVAL)?;
         self.region
             .forget_poison(self.layout.phys_addr + offset, len);
-        if !self.poison.clear(sectors.clone()) {
-            return Err(ENOMEM);
-        }
+        self.poison.clear(sectors.clone())?;
         self.restore_pages(&sectors);
         self.notify_badblocks();
         Ok(())
@@ -628,8 +625,11 @@ impl disk::Operations for Pmem {
     }
 
     /// `badblocks`: `SECTOR COUNT` recorded as poison; `dax/write_cache`: a
-    /// boolean (`kstrtobool`).
+    /// boolean (`kstrtobool`). Both need `CAP_SYS_ADMIN` (`EPERM`).
     fn store(pmem: Pin<&Pmem>, attr: disk::Attribute, input: &[u8]) -> Result {
+        if !cred::capable_sys_admin() {
+            return Err(EPERM);
+        }
         match attr {
             disk::Attribute::Badblocks => pmem.badblocks_store(input),
             disk::Attribute::WriteCache => {

@@ -18,6 +18,7 @@ use crate::{
     extents::{self, Extent},
     kernel_ext::badblocks::BadBlocks,
     kernel_ext::param::{string_param_ops, StringParam},
+    kernel_ext::rcu::Writer,
     parse::ClearPolicy,
     rcu_extents::{self, RcuExtents},
 };
@@ -56,7 +57,11 @@ pub(crate) fn set_clear_policy(policy: ClearPolicy) {
 struct ClearPoisonParam;
 
 impl StringParam for ClearPoisonParam {
+    /// `CAP_SYS_ADMIN` required (`EPERM`), at load time too.
     fn set(input: &[u8]) -> Result {
+        if !crate::kernel_ext::cred::capable_sys_admin() {
+            return Err(EPERM);
+        }
         match crate::parse::clear_policy(input) {
             Ok(policy) => {
                 set_clear_policy(policy);
@@ -215,28 +220,61 @@ impl Poison {
         Ok(!self.warned.xchg(true, Relaxed))
     }
 
-    /// Drops the records of `sectors`; `false` when a record could not be
-    /// dropped (it stays, and so does the refusal to read it).
-    pub(crate) fn clear(&self, sectors: Range<u64>) -> bool {
+    /// Drops the records of `sectors`. Fails only when the lookup table
+    /// cannot take the change (`ENOMEM`): then the records stay, and so
+    /// does the refusal to read them.
+    pub(crate) fn clear(&self, sectors: Range<u64>) -> Result {
         let mut table = self.table.writer();
-        // `struct badblocks` first: when it cannot split an entry (it is
-        // full) the table keeps the record too.
         if !self.bb.clear(sectors.clone()) {
-            return false;
+            // `struct badblocks` is full and would have to split an entry:
+            // the table takes over (or stays), and the kernel's list keeps
+            // only what remains a subset of it.
+            return self.clear_past_full_list(&mut table, sectors);
         }
         if table.entries().is_empty() {
-            return true;
+            return Ok(());
         }
-        if rcu_extents::edit(&mut table, |all| extents::plan_remove(all, &sectors)).is_err() {
-            return false;
-        }
+        // If this fails, `struct badblocks` lost records that the table
+        // keeps: it is a subset still, and lookups search only the table.
+        rcu_extents::edit(&mut table, |all| extents::plan_remove(all, &sectors))?;
         // Back to `struct badblocks` alone once it holds every record again.
         if table.entries().len() <= self.bb.count()
             && self.bb_records().is_ok_and(|bb| bb[..] == *table.entries())
         {
             table.clear();
         }
-        true
+        Ok(())
+    }
+
+    /// [`Self::clear`] when `struct badblocks` cannot split an entry: the
+    /// table (made now from the kernel's list, if it is not in use) drops
+    /// `sectors`; then every kernel entry that overlaps them is dropped
+    /// whole (which needs no split) and what is left of them outside
+    /// `sectors` put back as far as there is room.
+    fn clear_past_full_list(&self, table: &mut Writer<'_, Extent>, sectors: Range<u64>) -> Result {
+        if table.entries().is_empty() {
+            // INVARIANT: From here on the table holds every record.
+            table.replace(&self.bb_records()?)?;
+        }
+        rcu_extents::edit(table, |all| extents::plan_remove(all, &sectors))?;
+        let mut rest = [None, None];
+        while let Some(entry) = self.bb.check(sectors.clone()) {
+            if !self.bb.clear(entry.clone()) {
+                // Cannot happen (a whole entry); the table is right anyway.
+                break;
+            }
+            if entry.start < sectors.start {
+                rest[0] = Some(entry.start..sectors.start);
+            }
+            if entry.end > sectors.end {
+                rest[1] = Some(sectors.end..entry.end);
+            }
+        }
+        for part in rest.into_iter().flatten() {
+            // In the table already; the kernel's list only shows it.
+            let _ = self.bb.add(part);
+        }
+        Ok(())
     }
 
     /// The records of `struct badblocks`, merged (its entries may touch).

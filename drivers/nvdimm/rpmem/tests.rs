@@ -116,6 +116,39 @@ mod poison {
     }
 
     #[test]
+    fn clear_that_splits_a_full_list() -> Result {
+        let p = store()?;
+        // 512 ranges of 8 sectors fill the kernel's list exactly.
+        for i in 0..512u64 {
+            assert!(!p.add(i * 16..i * 16 + 8)?);
+        }
+        assert_eq!(p.table_len(), 0);
+        // Clearing inside one would split it: the table takes over.
+        p.clear(5 * 16 + 3..5 * 16 + 4)?;
+        assert_eq!(p.check(5 * 16 + 3..5 * 16 + 4), None);
+        assert_eq!(p.check(5 * 16..5 * 16 + 3), Some(5 * 16..5 * 16 + 3));
+        assert_eq!(
+            p.check(5 * 16 + 4..5 * 16 + 16),
+            Some(5 * 16 + 4..5 * 16 + 8)
+        );
+        assert_eq!(p.table_len(), 513);
+        let all = p.records()?;
+        assert_eq!(all.len(), 513);
+        assert_eq!((all[5], all[6]), ((80, 83), (84, 88)));
+        // The kernel's list keeps a subset of the records: 511 whole, and
+        // one of the two pieces.
+        assert_eq!(p.badblocks().count(), 512);
+        assert_eq!(p.badblocks().check(5 * 16 + 3..5 * 16 + 4), None);
+        // A range that spans two entries, one of them cut at each end.
+        p.clear(7 * 16 + 4..8 * 16 + 2)?;
+        assert_eq!(p.check(7 * 16 + 4..8 * 16 + 2), None);
+        assert_eq!(p.check(7 * 16..7 * 16 + 16), Some(7 * 16..7 * 16 + 4));
+        assert_eq!(p.check(8 * 16..8 * 16 + 16), Some(8 * 16 + 2..8 * 16 + 8));
+        assert_eq!(p.records()?.len(), 513);
+        Ok(())
+    }
+
+    #[test]
     fn table_appends_inserts_and_splits() -> Result {
         let p = store()?;
         for i in 0..512u64 {
@@ -131,11 +164,11 @@ mod poison {
         p.add(base + 8..base + 9)?;
         p.add(base + 1..base + 8)?;
         assert_eq!(p.check(base..base + 16), Some(base..base + 9));
-        assert!(p.clear(base + 5 * 16..base + 5 * 16 + 1));
+        assert!(p.clear(base + 5 * 16..base + 5 * 16 + 1).is_ok());
         assert_eq!(p.check(base + 65..base + 100), Some(base + 96..base + 97));
         // A range split by a clear in its middle.
         p.add(2 * base..2 * base + 100)?;
-        assert!(p.clear(2 * base + 40..2 * base + 50));
+        assert!(p.clear(2 * base + 40..2 * base + 50).is_ok());
         assert_eq!(
             p.check(2 * base + 30..2 * base + 60),
             Some(2 * base..2 * base + 40)
@@ -156,7 +189,7 @@ mod poison {
             [(2 * base, 2 * base + 40), (2 * base + 50, 2 * base + 100)]
         );
         // The kernel's list holds every record again, the table is gone.
-        assert!(p.clear(base..3 * base));
+        assert!(p.clear(base..3 * base).is_ok());
         assert_eq!(p.table_len(), 0);
         assert_eq!(p.records()?.len(), 512);
         assert_eq!(p.check(base..3 * base), None);
@@ -185,7 +218,7 @@ mod poison {
         for i in 0..600u64 {
             p.add(i * 16..i * 16 + 1)?;
         }
-        assert!(p.clear(0..600 * 16));
+        assert!(p.clear(0..600 * 16).is_ok());
         assert!(p.is_empty());
         assert_eq!(p.check(0..1 << 20), None);
         assert_eq!(p.records()?.len(), 0);

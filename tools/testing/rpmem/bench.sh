@@ -12,6 +12,9 @@
 #   default: the "bench" kernel flavor (no KASAN, lockdep or KFENCE; built
 #            on demand), 5 rounds of 5 s per workload
 #   --quick: a smoke run on the test kernel, 1 round of 1 s
+# ROUNDS= and SECONDS_PER_RUN= change the rounds and their length (also with
+# --quick); RPMEM_QEMU_OPTS="-icount shift=0,sleep=off,align=off" clocks the
+# guest by its instructions (see shared/ENVIRONMENT.md).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,7 +25,7 @@ flavor=bench rounds=${ROUNDS:-5} secs=${SECONDS_PER_RUN:-5} quick=
 # The page fault workload touches a 1 GiB file: 2 GiB NVDIMMs.
 nvdimm_size=2G
 if [ "${1:-}" = --quick ]; then
-	flavor=test rounds=1 secs=1 quick=--quick nvdimm_size=1G
+	flavor=test rounds=${ROUNDS:-1} secs=${SECONDS_PER_RUN:-1} quick=--quick nvdimm_size=1G
 fi
 out=${RPMEM_OUT:-$(rpmem_cache)/results/bench-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
@@ -31,12 +34,12 @@ out=$(cd "$out" && pwd)
 "$here/setup.sh" || die "setup failed"
 kdir=$("$here/kernel.sh" "$flavor") || die "guest kernel ($flavor) build failed"
 
-# The module for that kernel, built in a fresh copy of the tree so that the
-# test build in the tree stays as it is (a copy left from another tree
-# could keep objects newer than these sources, which make would not rebuild).
-modsrc=$(rpmem_cache)/module-$flavor
+# The module for that kernel, built in a fresh copy of the tree in the
+# results folder, so that the test build in the tree stays as it is and
+# runs at once do not share one (a copy left from another tree could keep
+# objects newer than these sources, which make would not rebuild).
+modsrc=$out/module
 step "bench: building rpmem.ko against the $flavor kernel in $modsrc"
-rm -rf "$modsrc"
 mkdir -p "$modsrc"
 (cd "$root" && git ls-files -co --exclude-standard -- Kbuild Makefile rust drivers include tools/testing/rpmem/*.sh |
 	tar cf - -T -) | tar xf - -C "$modsrc"
