@@ -73,7 +73,8 @@ impl TryFrom<sys::rpmem_disk_attr> for Attribute {
     }
 }
 
-/// The page that a sysfs `show` fills.
+/// The page that a sysfs `show` fills: at most `PAGE_SIZE - 1` bytes (sysfs
+/// warns about and cuts a full page).
 ///
 /// # Invariants
 ///
@@ -85,11 +86,26 @@ pub(crate) struct SysfsPage<'a> {
     _page: PhantomData<&'a mut [u8]>,
 }
 
+/// A line being formatted on the stack for [`SysfsPage::write_line`].
+struct Line([u8; 64], usize);
+
+impl core::fmt::Write for Line {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let end = self.1 + s.len();
+        self.0
+            .get_mut(self.1..end)
+            .ok_or(core::fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.1 = end;
+        Ok(())
+    }
+}
+
 impl SysfsPage<'_> {
-    /// Appends `bytes`; `EFBIG` (nothing appended) if the page is full.
+    /// Appends `bytes`; `EFBIG` (nothing appended) if they do not fit.
     pub(crate) fn write(&mut self, bytes: &[u8]) -> Result {
         let end = self.len.checked_add(bytes.len()).ok_or(EFBIG)?;
-        if end > kernel::page::PAGE_SIZE {
+        if end >= kernel::page::PAGE_SIZE {
             return Err(EFBIG);
         }
         // SAFETY: By the type invariant `buf` has room up to `PAGE_SIZE`.
@@ -102,6 +118,14 @@ impl SysfsPage<'_> {
         };
         self.len = end;
         Ok(())
+    }
+
+    /// Appends the line that `args` formats (at most 64 bytes), whole or
+    /// not at all (`EFBIG`).
+    pub(crate) fn write_line(&mut self, args: core::fmt::Arguments<'_>) -> Result {
+        let mut line = Line([0; 64], 0);
+        core::fmt::Write::write_fmt(&mut line, args).map_err(|_| EFBIG)?;
+        self.write(&line.0[..line.1])
     }
 
     /// Fills the page with the ranges of `bb` in the kernel's format

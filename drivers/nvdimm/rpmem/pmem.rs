@@ -617,7 +617,7 @@ impl disk::Operations for Pmem {
     /// `dax/write_cache`: `0` or `1`.
     fn show(pmem: Pin<&Pmem>, attr: disk::Attribute, page: &mut SysfsPage<'_>) -> Result {
         match attr {
-            disk::Attribute::Badblocks => page.write_badblocks(pmem.poison.badblocks()),
+            disk::Attribute::Badblocks => pmem.poison.show(page),
             disk::Attribute::WriteCache => {
                 page.write(if pmem.write_cache()? { b"1\n" } else { b"0\n" })
             }

@@ -18,7 +18,7 @@ use crate::{
     extents::{self, Extent},
     kernel_ext::badblocks::BadBlocks,
     kernel_ext::param::{string_param_ops, StringParam},
-    kernel_ext::rcu::Writer,
+    kernel_ext::{disk::SysfsPage, rcu::Writer},
     parse::ClearPolicy,
     rcu_extents::{self, RcuExtents},
 };
@@ -147,7 +147,8 @@ impl Poison {
         })
     }
 
-    /// The kernel structure, for sysfs.
+    /// The kernel structure (for the KUnit tests).
+    #[cfg(CONFIG_KUNIT)]
     pub(crate) fn badblocks(&self) -> &BadBlocks {
         &self.bb
     }
@@ -287,6 +288,27 @@ impl Poison {
             }
         }
         Ok(all)
+    }
+
+    /// `/sys/block/pmemN/badblocks`: `SECTOR COUNT` lines. The kernel's own
+    /// list while it holds every record (nd_pmem's format: entries of at
+    /// most 512 sectors); once the lookup table holds them, its records,
+    /// the first of the whole sorted set, as many as one page takes.
+    pub(crate) fn show(&self, page: &mut SysfsPage<'_>) -> Result {
+        if self.table.is_empty() {
+            return page.write_badblocks(&self.bb);
+        }
+        self.table.read(|all| {
+            for &(start, end) in all {
+                if page
+                    .write_line(format_args!("{} {}\n", start, end - start))
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
+        Ok(())
     }
 
     /// Number of extents in the lookup table (0 while `struct badblocks`
