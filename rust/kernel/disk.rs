@@ -127,19 +127,6 @@ impl SysfsPage<'_> {
         core::fmt::Write::write_fmt(&mut line, args).map_err(|_| EFBIG)?;
         self.write(&line.0[..line.1])
     }
-
-    /// Fills the page with the ranges of `bb` in the kernel's format
-    /// (`badblocks_show`: `SECTOR COUNT` lines, as many as fit).
-    pub(crate) fn write_badblocks(&mut self, bb: &super::badblocks::BadBlocks) -> Result {
-        if self.len != 0 {
-            return Err(EINVAL);
-        }
-        // SAFETY: `bb` is initialised; `buf` holds a page (the type
-        // invariant), which `badblocks_show` fills at most.
-        let n = unsafe { sys::badblocks_show(bb.as_raw(), self.buf, 0) };
-        self.len = usize::try_from(n).map_err(|_| Error::from_errno(n as i32))?;
-        Ok(())
-    }
 }
 
 /// A bio-based gendisk whose bios go to `T`.

@@ -294,11 +294,12 @@ impl Poison {
     /// list while it holds every record (nd_pmem's format: entries of at
     /// most 512 sectors); once the lookup table holds them, its records,
     /// the first of the whole sorted set, as many as one page takes.
+    ///
+    /// Whole lines only, never a full page: the kernel's `badblocks_show`
+    /// fills the page to its last byte once the text is longer, and sysfs
+    /// warns about that (`nd_pmem` does it).
     pub(crate) fn show(&self, page: &mut SysfsPage<'_>) -> Result {
-        if self.table.is_empty() {
-            return page.write_badblocks(&self.bb);
-        }
-        self.table.read(|all| {
+        let mut lines = |all: &[Extent]| {
             for &(start, end) in all {
                 if page
                     .write_line(format_args!("{} {}\n", start, end - start))
@@ -307,7 +308,13 @@ impl Poison {
                     break;
                 }
             }
-        });
+        };
+        if self.table.is_empty() {
+            // The kernel's entries, unmerged, as `badblocks_show` has them.
+            lines(&self.bb.entries()?);
+        } else {
+            self.table.read(lines);
+        }
         Ok(())
     }
 

@@ -16,7 +16,8 @@
 # unprivileged user (uid 65534) is refused with EACCES, and one by root
 # without CAP_SYS_ADMIN is refused with EPERM by rpmem (nd_pmem accepts
 # it), with nothing changed either way. The guest stays clean (dmesg check
-# of the run).
+# of the run). nd_pmem's badblocks is not fuzzed by default (see its
+# skip: it warns and changes its list on refused writes; ND_PMEM_FUZZ=1).
 cd "$(dirname "$0")" && . ./lib.sh
 
 COUNT=${FUZZ_COUNT:-10000}
@@ -90,17 +91,21 @@ skip3() {
 if [ "$DRIVER" = rpmem ]; then
 	fuzz "sysfs badblocks" "$bb" "8 1" "" "${poison_state[@]}"
 else
-	# The block layer's attribute: ENOSPC when its 512 ranges are full;
-	# no capability check (the mode is 0644).
-	out=$(./rpmem_fuzz -a ENOSPC "$SEED" "$COUNT" "$bb" "$bb" 2>&1)
-	rc=$?
-	ktap_diag "sysfs badblocks: $(tail -n 1 <<<"$out")"
-	check "sysfs badblocks: $COUNT fuzzed writes accepted or refused with EINVAL/ERANGE/ENOSPC, refused ones changed nothing" \
-		test $rc = 0
+	# The block layer's attribute, no capability check (mode 0644); first,
+	# while its list is empty.
 	expect_eq "sysfs badblocks: a write by uid 65534 is refused with EACCES" "errno=EACCES" \
 		"$(setpriv --reuid=65534 --regid=65534 --clear-groups ./rpmem_io sysfs "$bb" "8 1")"
 	expect_eq "sysfs badblocks: nd_pmem accepts a write by root without CAP_SYS_ADMIN (rpmem: EPERM)" "done 3" \
 		"$(setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin ./rpmem_io sysfs "$bb" "8 1")"
+	if [ "${ND_PMEM_FUZZ:-0}" = 1 ]; then
+		out=$(./rpmem_fuzz -a ENOSPC "$SEED" "$COUNT" "$bb" "$bb" 2>&1)
+		rc=$?
+		ktap_diag "sysfs badblocks: $(tail -n 1 <<<"$out")"
+		check "sysfs badblocks: $COUNT fuzzed writes accepted or refused with EINVAL/ERANGE/ENOSPC, refused ones changed nothing" \
+			test $rc = 0
+	else
+		ktap_skip "sysfs badblocks: fuzzed writes" "nd_pmem's list (the block layer's badblocks_show) fills a whole page once its text passes 4 KiB, and sysfs warns (WARNING in sysfs_kf_seq_show, fs/sysfs/file.c:74); and a write it refuses with ENOSPC has recorded part of its range (2,000 writes of FUZZ_SEED=20261130, 2026-11-30); ND_PMEM_FUZZ=1 runs it"
+	fi
 fi
 
 wc=/sys/block/$b/dax/write_cache
