@@ -12,7 +12,7 @@
 cd "$(dirname "$0")" && . ./lib.sh
 
 # The plan, the same on both drivers, section by section: the module
-# parameters (9), 600 ranges (10), 3 mounts, the matrix (methods x 3 disks x
+# parameters (9), 600 ranges (11), 3 mounts, the matrix (methods x 3 disks x
 # POISON_CASE; e820 has no machine check: skipped), revalidation (2), a
 # full list (4), sub-page recovery (2 x SUB_PAGE), the policies (4 x
 # POLICY), the race (1), the counters (1), bad debugfs input (bad_inject, 2
@@ -24,7 +24,7 @@ bad_inject=("abc" "bytes 1" "sectors 1 0" "bytes 0 0" "0 99999999999999999999"
 	"bytes 18446744073709551615 2" "sectors -1 1" "$(printf '%070d' 1) 1")
 bad_bench=(0 abc 100000001 "1 2")
 ktap_header
-ktap_plan $((9 + 10 + 3 + ${#methods[@]} * 3 * POISON_CASE + 2 + 4 + 2 * SUB_PAGE + 4 * POLICY + 1 + 1 +
+ktap_plan $((9 + 11 + 3 + ${#methods[@]} * 3 * POISON_CASE + 2 + 4 + 2 * SUB_PAGE + 4 * POLICY + 1 + 1 +
 	${#bad_inject[@]} + 2 + 1 + ${#bad_bench[@]} + 1 + 1))
 if [ "$DRIVER" != rpmem ]; then
 	ktap_skip_rest "poison" "rpmem only (nd_pmem has no recovery policy, debugfs or overflow list)"
@@ -80,6 +80,14 @@ expect_eq "$b: one block write over all 600 repairs them" "done 4915200" \
 expect_eq "$b: no record left (debugfs, sysfs, lookup table)" "0||table_extents 0" \
 	"$(wc -l <$dbg/list)|$(</sys/block/$b/badblocks)|$(grep '^table_extents ' $dbg/counters)"
 expect_eq "$b: the data written reads back" "done 4915200" "$(./rpmem_io check /dev/$b 0 $((600 * 16 * 512)) 8 direct)"
+# 500 ranges far in: all in struct badblocks, but more text than a page
+# (the kernel's badblocks_show would fill the page, and sysfs warn).
+for ((i = 0; i < 500; i++)); do echo "sectors $((100000 + i * 16)) 1"; done >/tmp/ranges
+./rpmem_io lines $dbg/inject </tmp/ranges >/dev/null
+fit=$(awk '{ n += length($0) + 1 } n <= 4095 { c++ } END { print c }' $dbg/list)
+expect_eq "$b: 500 ranges of more text than a page: sysfs shows the first $fit, whole lines, nothing in the table" \
+	"$(head -n "$fit" $dbg/list)|table_extents 0" "$(</sys/block/$b/badblocks)|$(grep '^table_extents ' $dbg/counters)"
+echo "sectors 100000 8000" >$dbg/clear
 
 # --- DAX file systems -------------------------------------------------------
 # fs_setup NS FS: fsdax namespace NS with FS mounted -o dax; prints the mount.
