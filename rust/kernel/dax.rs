@@ -40,6 +40,7 @@ pub(crate) struct Access {
 
 impl Access {
     /// Pages usable from the requested one.
+    #[inline]
     pub(crate) fn pages(&self) -> u64 {
         self.pages
     }

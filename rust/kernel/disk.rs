@@ -402,16 +402,19 @@ impl Segment<'static> {
 
 impl Segment<'_> {
     /// Bytes.
+    #[inline]
     pub(crate) fn len(&self) -> u32 {
         self.len
     }
 
     /// The first sector it is for.
+    #[inline]
     pub(crate) fn sector(&self) -> u64 {
         self.sector
     }
 
     /// Whether its pages may be written (a read's destination).
+    #[inline]
     pub(super) fn writable(&self) -> bool {
         self.writable
     }

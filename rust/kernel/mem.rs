@@ -69,6 +69,7 @@ impl PmemMap {
     }
 
     /// Whether the mapping is in the direct map (struct pages).
+    #[inline]
     pub(crate) fn is_linear(&self) -> bool {
         self.linear
     }
@@ -89,6 +90,7 @@ impl PmemMap {
     /// What `direct_access` answers for `pages` pages from byte `offset`
     /// (page aligned) in `mode`: `ERANGE` if any of them is outside the
     /// mapping, `EINVAL` for no page or an unaligned offset.
+    #[inline]
     pub(crate) fn access(&self, offset: u64, pages: u64, mode: AccessMode) -> Result<Access> {
         if pages == 0 || offset % PAGE_SIZE != 0 {
             return Err(EINVAL);
@@ -112,6 +114,7 @@ impl PmemMap {
     }
 
     /// The page frame of byte `offset`.
+    #[inline]
     fn pfn(&self, offset: u64) -> u64 {
         (self.phys + offset) >> kernel::page::PAGE_SHIFT
     }

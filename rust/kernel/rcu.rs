@@ -83,6 +83,7 @@ impl<T: Copy> Tables<T> {
     /// # Safety
     ///
     /// `table` must have been returned by [`Self::new`] and not freed.
+    #[inline]
     unsafe fn slots(table: NonNull<Table>) -> *mut T {
         // SAFETY: By the caller `table` is an allocation of `layout(cap)`,
         // whose slots start at `SLOTS` (checked in `new`).
@@ -95,6 +96,7 @@ impl<T: Copy> Tables<T> {
     ///
     /// `table` must have been returned by [`Self::new`] and stay allocated
     /// for `'a`.
+    #[inline]
     unsafe fn entries<'a>(table: NonNull<Table>) -> &'a [T] {
         // SAFETY: By the caller the header is valid.
         let len = unsafe { table.as_ref() }.len.load(Acquire);
