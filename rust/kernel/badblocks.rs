@@ -3,7 +3,7 @@
 //! The poison list: a safe wrapper of the kernel's `struct badblocks`.
 //!
 //! The driver checks it on every I/O and shows it as
-//! `/sys/block/pmemN/badblocks` (`SysfsPage::write_badblocks`). Lookups
+//! `/sys/block/pmemN/badblocks` (`Poison::show`, from its entries). Lookups
 //! take the structure's seqlock for reading only, and none at all while the
 //! list is empty, which keeps the hot path identical to nd_pmem's.
 

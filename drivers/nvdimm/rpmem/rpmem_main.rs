@@ -13,14 +13,15 @@
 //!
 //! # Lifetimes
 //!
-//! A bound device is the nd device's driver data (`NdDevice::reserve_data`,
-//! the first devres registration of a probe), so it is released last at
-//! unbind. Devres runs, in this order: `Pmem::unbind` (the DAX device
-//! killed after telling its holder, `MF_MEM_PRE_REMOVE`; the disk deleted,
-//! which drains bios and removes its sysfs files), `memunmap_pages` (waits
-//! for every `memory_failure` holding the page map), the mappings and the
-//! memory region, and last the device (its debugfs files first, then the
-//! DAX and disk references and the poison store).
+//! A bound device is the nd device's driver data (its `DataSlot`, reserved
+//! by the layer's nd adapter as the first devres registration of a probe),
+//! so it is released last at unbind. Devres runs, in this order:
+//! `Pmem::unbind` (the DAX device killed after telling its holder,
+//! `MF_MEM_PRE_REMOVE`; the disk deleted, which drains bios and removes its
+//! sysfs files), the debugfs files, `memunmap_pages` (waits for every
+//! `memory_failure` holding the page map), the mappings and the memory
+//! region, and last the device (the DAX and disk references and the poison
+//! store).
 //!
 //! # Locks, outermost first
 //!
