@@ -7,9 +7,10 @@
 #
 # usage: test.sh [selftest...]        (default: all of TEST_PROGS)
 # DRIVER=nd_pmem runs the guest suites against the C driver instead.
-# CYCLES=, ND_PMEM_RACE=, ND_PMEM_FUZZ=, FUZZ_COUNT= and FUZZ_SEED= are
+# CYCLES=, ND_PMEM_RACE=, ND_PMEM_FUZZ=, FUZZ_COUNT=, FUZZ_SEED=,
+# STRESS_SECONDS= and STRESS_SEED= are
 # passed to the suites in the guest (see cycles.sh, mf_unbind.sh,
-# teardown.sh, fuzz.sh).
+# teardown.sh, fuzz.sh, poison_stress.sh).
 # Results go to a new folder: $RPMEM_OUT if it is empty or new, else a new
 # folder inside it, so that an earlier run's results are never counted.
 set -uo pipefail
@@ -104,7 +105,7 @@ smp=$((boots > 1 ? 1 : 2))
 # The suites' knobs given to make test reach the guest as kernel command
 # line words NAME=VALUE, which the kernel hands to init's environment.
 knobs=
-for k in CYCLES ND_PMEM_RACE ND_PMEM_FUZZ FUZZ_COUNT FUZZ_SEED; do
+for k in CYCLES ND_PMEM_RACE ND_PMEM_FUZZ FUZZ_COUNT FUZZ_SEED STRESS_SECONDS STRESS_SEED; do
 	v=${!k:-}
 	[ -z "$v" ] && continue
 	[[ "$v" =~ ^[A-Za-z0-9_.-]+$ ]] || die "$k=$v: only letters, digits, '_', '.' and '-'"

@@ -7,6 +7,12 @@
  *   rpmem_io check PATH OFFSET LEN SEED [...]      pread and compare with
  *                                                  the pattern (more ranges:
  *                                                  more OFFSET LEN SEED)
+ *   rpmem_io zeroes PATH OFFSET LEN [direct]       pread and check that the
+ *                                                  bytes are zeroes
+ *   rpmem_io blk DEV discard|zeroout OFFSET LEN    ioctl BLKDISCARD or
+ *                                                  BLKZEROOUT
+ *   rpmem_io falloc FILE punch|zero OFFSET LEN     fallocate PUNCH_HOLE
+ *                                                  (KEEP_SIZE) or ZERO_RANGE
  *   rpmem_io sysfs PATH STRING                     write STRING as is
  *   rpmem_io lines PATH                            write each line of stdin
  *                                                  with its own write(2)
@@ -25,7 +31,8 @@
  *                                                  from an inherited FD
  *
  * Prints "done N" (bytes transferred) or "errno=NAME"; for check also
- * " mismatch at N", the results of several ranges on one line; for lines
+ * " mismatch at N", for zeroes " nonzero at N", the results of several
+ * ranges on one line; for blk and falloc "done" or "errno=NAME"; for lines
  * "done N" (lines written); for phys the offset; for scan "eio N ok N
  * other N"; for race what the readers saw: "eio N new N stale N other N"
  * (stale: the old bytes, other: anything else, such as zeroes); for
@@ -235,6 +242,34 @@ static int lines(const char *path)
 	return 0;
 }
 
+/* BLKDISCARD or BLKZEROOUT on a block device, fallocate PUNCH_HOLE or
+ * ZERO_RANGE on a file, of LEN bytes at OFF. */
+static int zero_range(const char *cmd, const char *path, const char *how, uint64_t off, uint64_t len)
+{
+	uint64_t range[2] = { off, len };
+	int fd = open(path, O_WRONLY), rc;
+
+	if (fd < 0) {
+		printf("open: errno=%s\n", strerrorname_np(errno));
+		return 2;
+	}
+	if (!strcmp(cmd, "blk") && !strcmp(how, "discard"))
+		rc = ioctl(fd, BLKDISCARD, range);
+	else if (!strcmp(cmd, "blk") && !strcmp(how, "zeroout"))
+		rc = ioctl(fd, BLKZEROOUT, range);
+	else if (!strcmp(cmd, "falloc") && !strcmp(how, "punch"))
+		rc = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len);
+	else if (!strcmp(cmd, "falloc") && !strcmp(how, "zero"))
+		rc = fallocate(fd, FALLOC_FL_ZERO_RANGE, off, len);
+	else
+		return 2;
+	if (rc)
+		printf("errno=%s\n", strerrorname_np(errno));
+	else
+		printf("done\n");
+	return 0;
+}
+
 /* One pread/pwrite (or a checked pread) of LEN bytes at OFF. */
 static void transfer(int fd, const char *cmd, uint64_t off, size_t len, uint64_t seed)
 {
@@ -255,6 +290,12 @@ static void transfer(int fd, const char *cmd, uint64_t off, size_t len, uint64_t
 		printf("errno=%s", strerrorname_np(errno));
 	} else {
 		printf("done %zd", n);
+		if (!strcmp(cmd, "zeroes"))
+			for (i = 0; i < (size_t)n; i++)
+				if (buf[i]) {
+					printf(" nonzero at %zu", (size_t)off + i);
+					break;
+				}
 		if (!strcmp(cmd, "check"))
 			for (i = 0; i < (size_t)n; i++)
 				if (buf[i] != pattern(off + i, seed)) {
@@ -300,15 +341,18 @@ int main(int argc, char **argv)
 		return rmmod(argv[2]);
 	if (!strcmp(cmd, "readfd") && argc == 3)
 		return readfd(atoi(argv[2]));
+	if ((!strcmp(cmd, "blk") || !strcmp(cmd, "falloc")) && argc == 6)
+		return zero_range(cmd, argv[2], argv[3], strtoull(argv[4], NULL, 0),
+				  strtoull(argv[5], NULL, 0));
 
-	/* read PATH OFF LEN | write PATH OFF LEN SEED | check PATH (OFF LEN SEED)... */
-	step = !strcmp(cmd, "read") ? 2 : 3;
+	/* read|zeroes PATH OFF LEN | write PATH OFF LEN SEED | check PATH (OFF LEN SEED)... */
+	step = !strcmp(cmd, "read") || !strcmp(cmd, "zeroes") ? 2 : 3;
 	nargs = argc - 3;
 	if (nargs > 0 && !strcmp(argv[argc - 1], "direct")) {
 		direct = O_DIRECT;
 		nargs--;
 	}
-	if (strcmp(cmd, "read") && strcmp(cmd, "write") && strcmp(cmd, "check"))
+	if (strcmp(cmd, "read") && strcmp(cmd, "write") && strcmp(cmd, "check") && strcmp(cmd, "zeroes"))
 		nargs = 0;
 	if (nargs < step || nargs % step || (strcmp(cmd, "check") && nargs != step)) {
 		fprintf(stderr, "usage: see the comment in rpmem_io.c\n");
