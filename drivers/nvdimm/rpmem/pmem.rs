@@ -223,7 +223,9 @@ impl Pmem {
         self.dax.as_ref()
     }
 
-    /// `submit_bio`: nd_pmem's `pmem_submit_bio`.
+    /// `submit_bio`: nd_pmem's `pmem_submit_bio`. Inlined into the
+    /// layer's C entry point, as nd_pmem's is the entry point itself.
+    #[inline]
     pub(crate) fn submit_bio(&self, bio: Bio) {
         if bio.preflush() {
             if let Err(e) = self.region.flush() {
@@ -369,6 +371,7 @@ impl Pmem {
     /// `pgoff` past the data area is refused (`ERANGE`) and `nr_pages` is
     /// clamped to what the data area has from `pgoff` on, so no
     /// caller-supplied number reaches the arithmetic unchecked.
+    #[inline]
     pub(crate) fn direct_access(
         &self,
         pgoff: u64,
@@ -609,6 +612,7 @@ impl disk::Operations for Pmem {
     type Data = Data;
     type OwnerModule = crate::Rpmem;
 
+    #[inline]
     fn submit_bio(pmem: Pin<&Pmem>, bio: Bio) {
         pmem.get_ref().submit_bio(bio);
     }
@@ -642,6 +646,7 @@ impl disk::Operations for Pmem {
 impl dax::Operations for Pmem {
     type Data = Data;
 
+    #[inline]
     fn direct_access(
         pmem: Pin<&Pmem>,
         pgoff: u64,
