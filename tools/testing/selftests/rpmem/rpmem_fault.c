@@ -24,6 +24,13 @@
  *                                            "ready" after the first; after
  *                                            a SIGBUS it waits to be killed
  *
+ *   rpmem_fault pmd FILE LEN SEED PAGE       map LEN bytes at a 2 MiB aligned
+ *                                            address, compare every page but
+ *                                            PAGE with rpmem_io's pattern of
+ *                                            SEED, then read PAGE
+ *
+ * pmd prints "clean ok" or "mismatch at N", then the line of a read above.
+ *
  * These print "sigbus code=NAME lsb=N stage=STAGE page=K" (STAGE: read,
  * madvise, touch, hold or reread: where the signal came; K: the file page
  * of si_addr, -1 outside the mapping), "madvise: errno=NAME", and for a run
@@ -197,12 +204,72 @@ static int staged(int argc, char **argv)
 	return 0;
 }
 
+/* rpmem_io's pattern: the byte at offset i with seed s. */
+static uint8_t pattern(uint64_t i, uint64_t s)
+{
+	uint64_t x = (i / 8 + 1) * 0x9e3779b97f4a7c15ULL ^ s;
+
+	x ^= x >> 29;
+	return (uint8_t)(x >> (8 * (i % 8)));
+}
+
+/* pmd (see the top of the file). */
+static int pmd(char **argv)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
+	const size_t page = 4096, sz_2m = 2UL << 20;
+	size_t len = strtoull(argv[3], NULL, 0), bad = strtoull(argv[5], NULL, 0), i;
+	uint64_t seed = strtoull(argv[4], NULL, 0);
+	volatile uint8_t *m;
+	uint8_t *hint;
+	int fd = open(argv[2], O_RDWR);
+
+	if (fd < 0 || !len || len % sz_2m || bad >= len / page) {
+		printf("usage or open: errno=%s\n", strerrorname_np(errno));
+		return 2;
+	}
+	/* A free range with a 2 MiB aligned start, then the file there. */
+	hint = mmap(NULL, len + sz_2m, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (hint == MAP_FAILED)
+		return 2;
+	munmap(hint, len + sz_2m);
+	hint = (uint8_t *)(((uintptr_t)hint + sz_2m - 1) & ~(sz_2m - 1));
+	m = mmap(hint, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE, fd, 0);
+	if (m == MAP_FAILED) {
+		printf("mmap: errno=%s\n", strerrorname_np(errno));
+		return 2;
+	}
+	sigaction(SIGBUS, &sa, NULL);
+	if (sigsetjmp(env, 1)) {
+		uintptr_t a = (uintptr_t)info.si_addr, pg = (uintptr_t)(m + bad * page);
+
+		printf("sigbus code=%s lsb=%d in_page=%d\n", code_name(info.si_code),
+		       info.si_addr_lsb, a >= pg && a < pg + page);
+		return 0;
+	}
+	for (i = 0; i < len; i++) {
+		if (i / page == bad)
+			continue;
+		if (m[i] != pattern(i, seed)) {
+			printf("mismatch at %zu\n", i);
+			return 1;
+		}
+	}
+	printf("clean ok\n");
+	(void)m[bad * page];
+	printf("ok\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
 	volatile uint8_t *m, *p;
 	size_t page = 4096, off;
 	int fd;
+
+	if (argc == 6 && !strcmp(argv[1], "pmd"))
+		return pmd(argv);
 
 	if (argc > 2 && (!strcmp(argv[1], "hwpoison") || !strcmp(argv[1], "hold") ||
 			 !strcmp(argv[1], "reread"))) {
