@@ -509,9 +509,26 @@ impl Bio {
         }
     }
 
+    /// The first sector.
+    #[inline]
+    pub(crate) fn sector(&self) -> u64 {
+        // SAFETY: By the type invariant `bio` is valid.
+        unsafe { (*self.bio).bi_iter.bi_sector }
+    }
+
+    /// Bytes of data left to transfer: what [`Bio::for_each_segment`] walks.
+    #[inline]
+    pub(crate) fn size(&self) -> u32 {
+        // SAFETY: By the type invariant `bio` is valid.
+        unsafe { (*self.bio).bi_iter.bi_size }
+    }
+
     /// Calls `f` for every segment in order (`bio_for_each_bvec`: one call
     /// per bvec, which may span pages), stopping at the first error. Only
-    /// for bios with data ([`Bio::has_data`]).
+    /// for bios with data ([`Bio::has_data`]). Without an error the
+    /// segments are contiguous from [`Bio::sector`] on and their lengths
+    /// add up to [`Bio::size`] (the copies of [`super::mem::PmemMap`] rely
+    /// on it).
     #[inline]
     pub(crate) fn for_each_segment(&self, f: impl FnMut(Segment<'_>) -> Result) -> Result {
         // SAFETY: By the type invariant `bio` is valid; the bvec array of a
@@ -533,7 +550,8 @@ impl Bio {
 
 /// Calls `f` for every segment of the bvecs `vecs` from `iter` on, one per
 /// bvec (the kernel's `__bio_for_each_bvec` with
-/// `bio_advance_iter_single`), stopping at the first error.
+/// `bio_advance_iter_single`), stopping at the first error. The segments'
+/// lengths add up to `iter.bi_size`, each non-empty.
 ///
 /// # Safety
 ///

@@ -5,7 +5,7 @@
 
 use super::{
     dax::Access,
-    disk::Segment,
+    disk::{Bio, Segment},
     kaddr::{AccessMode, Kaddr},
     sys,
 };
@@ -156,6 +156,54 @@ impl PmemMap {
             true
         });
         Ok(())
+    }
+
+    /// Copies all the data of the read `bio` from `offset` of the mapping
+    /// into its pages, as [`Self::read`] does for each segment, with one
+    /// bounds check for the whole bio (`ERANGE`, nothing copied): the path
+    /// of a bio when no poison is recorded. `EIO` if a machine check
+    /// stopped a copy.
+    #[inline]
+    pub(crate) fn read_bio(&self, offset: u64, bio: &Bio) -> Result {
+        let src = self.at(offset, bio.size().into())?;
+        let mut done = 0usize;
+        bio.for_each_segment(|seg| {
+            let mut copied = true;
+            seg.for_each_page(|page, off, _, chunk| {
+                // SAFETY: `page` has `chunk` bytes from `off` (the bio's
+                // pages, borrowed from it); the segments' lengths add up to
+                // `bio.size()` (`Bio::for_each_segment`), so `done + chunk`
+                // stays within `src..+bio.size()`, which is mapped (checked
+                // above).
+                copied =
+                    unsafe { sys::rpmem_pmem_to_page(page, off, src.add(done).cast(), chunk) } == 0;
+                done += chunk as usize;
+                copied
+            });
+            if copied {
+                Ok(())
+            } else {
+                Err(EIO)
+            }
+        })
+    }
+
+    /// Copies all the data of the write `bio` to `offset` of the mapping,
+    /// as [`Self::write`] does for each segment, with one bounds check for
+    /// the whole bio (`ERANGE`, nothing written).
+    #[inline]
+    pub(crate) fn write_bio(&self, offset: u64, bio: &Bio) -> Result {
+        let dst = self.at(offset, bio.size().into())?;
+        let mut done = 0usize;
+        bio.for_each_segment(|seg| {
+            seg.for_each_page(|page, off, _, chunk| {
+                // SAFETY: As in `read_bio`, in the other direction.
+                unsafe { sys::rpmem_page_to_pmem(dst.add(done).cast(), page, off, chunk) };
+                done += chunk as usize;
+                true
+            });
+            Ok(())
+        })
     }
 
     /// Copies `bytes` from `src` to `offset` of the mapping bypassing the

@@ -235,10 +235,15 @@ impl Pmem {
         let mut status = Ok(());
         if bio.has_data() {
             let acct = bio.start_io_acct();
-            status = if bio.is_write() {
-                bio.for_each_segment(|seg| self.do_write(&seg))
-            } else {
-                bio.for_each_segment(|seg| self.do_read(&seg))
+            // Without poison, the whole bio at once (one bounds check);
+            // else segment by segment, each checked against the records.
+            status = match (self.poison.is_empty(), bio.is_write()) {
+                (true, true) => self
+                    .map
+                    .write_bio(self.layout.offset_of(bio.sector()), &bio),
+                (true, false) => self.map.read_bio(self.layout.offset_of(bio.sector()), &bio),
+                (false, true) => bio.for_each_segment(|seg| self.do_write(&seg)),
+                (false, false) => bio.for_each_segment(|seg| self.do_read(&seg)),
             };
             bio.end_io_acct(acct);
         }
@@ -389,7 +394,7 @@ impl Pmem {
         } else {
             let nr_pages = nr_pages.min(avail);
             let span = range::page_span(pgoff, nr_pages);
-            match (self.poison.check(span.clone()), req.mode()) {
+            match (self.poison.search(span.clone()), req.mode()) {
                 (None, _) => nr_pages,
                 (Some(bad), AccessMode::Failfast) => {
                     match range::clean_pages(span.start, bad.start) {

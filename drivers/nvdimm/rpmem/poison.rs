@@ -170,8 +170,11 @@ impl Poison {
         self.search(sectors)
     }
 
+    /// [`Self::check`] without the emptiness test: for a caller that has
+    /// just found the store not empty (it may have become empty since; the
+    /// answer is then `None`, as `check`'s).
     #[inline(never)]
-    fn search(&self, sectors: Range<u64>) -> Option<Range<u64>> {
+    pub(crate) fn search(&self, sectors: Range<u64>) -> Option<Range<u64>> {
         if self.table.is_empty() {
             return self.bb.check(sectors);
         }

@@ -3,7 +3,8 @@
 #
 # Poison under load, with verification: on a raw e820 namespace, and on
 # files of xfs (reflink, rmapbt) and ext4 mounted -o dax on NFIT fsdax
-# namespaces, for STRESS_SECONDS (60) each, rpmem_stress reads and writes
+# namespaces, for STRESS_SECONDS (60) each (longer, up to 10 minutes, until
+# the count of poisoned blocks has gone up and down once), rpmem_stress reads and writes
 # random 4 KiB blocks of 16 MiB while it injects poison at random sectors
 # (sysfs badblocks, debugfs inject, MADV_HWPOISON on files; nd_pmem: sysfs
 # and MADV_HWPOISON), raising the number of poisoned blocks past 700 and
@@ -51,14 +52,22 @@ nfit1=$(namespace_on ACPI.NFIT 1)
 tmp=$(mktemp -d)
 
 # fio_start TARGET OUT FIO-OPTIONS...: fio writing and verifying 4 KiB
-# random blocks until stopped, in the background (FIO_PID).
+# random blocks until stopped, in the background (FIO_PID); returns once it
+# has written 1 MiB (wchar in /proc/PID/io), or fails after 120 s.
 fio_start() {
-	local target=$1 out=$2
+	local target=$1 out=$2 i l
 	shift 2
 	fio --name=verify --filename="$target" "$@" --rw=randwrite --bs=4k --ioengine=psync \
 		--verify=crc32c --verify_backlog=256 --verify_fatal=1 --verify_state_save=0 \
 		--thread --time_based --runtime=3600 --output="$out" >/dev/null 2>&1 &
 	FIO_PID=$!
+	for ((i = 0; i < 600; i++)); do
+		l=$(line_starting "/proc/$FIO_PID/io" wchar:)
+		[ "${l#wchar: }" -gt $((1 << 20)) ] 2>/dev/null && return 0
+		kill -0 $FIO_PID 2>/dev/null || return 1
+		sleep 0.2
+	done
+	return 1
 }
 
 # fio_stop OUT: fio stopped; succeeds when it ran without an error (its
@@ -88,12 +97,13 @@ stress() {
 	local may_fail=()
 	[ "$DRIVER" = nd_pmem ] && [ -f "$target" ] && may_fail=(-w)
 
-	fio_start "$fio_target" "$fio_out" "$@"
+	local fio_started=1
+	fio_start "$fio_target" "$fio_out" "$@" || fio_started=0
 	./rpmem_stress -s "$SEED" -t "$SECS" -j 2 -m "$methods" "${opts[@]}" "${may_fail[@]}" "${files[@]}" \
 		"$target" $BLOCKS >"$out" 2>"$err"
 	rc=$?
 	local fio_ok=0
-	fio_stop "$fio_out" && fio_ok=1
+	fio_stop "$fio_out" && [ $fio_started = 1 ] && fio_ok=1
 	sed 's/^/# /' "$out"
 	head -n 20 "$err" | sed 's/^/# /'
 	if [ $rc = 2 ]; then

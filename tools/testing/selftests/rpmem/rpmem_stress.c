@@ -33,7 +33,10 @@
  * and the list must be empty; every block must read back its last
  * generation; the file's extents must not have moved.
  *
- * Options: -s SEED (1), -t SECONDS (10), -j JOBS (2), -m METHODS
+ * The run lasts -t seconds, and longer until the count has gone up and
+ * down once (at most -T seconds in all).
+ *
+ * Options: -s SEED (1), -t SECONDS (10), -T LIMIT (600), -j JOBS (2), -m METHODS
  * (sysfs,debugfs,clear), -H HIGH (700), -L LOW (300), -r: a MADV_HWPOISON
  * is recorded as poison (rpmem record_simulated=1; else it changes nothing),
  * -w: writes over poison may fail (a driver that cannot clear it).
@@ -71,7 +74,7 @@ static const char *const method_name[M_NR] = { "sysfs", "debugfs", "madvise" };
 static const char *target, *sysfs_bb, *inject_file, *clear_file, *list_file;
 static int fd;
 static uint64_t nblocks, seed = 1;
-static unsigned int seconds = 10, jobs = 2, high = 700, low = 300;
+static unsigned int seconds = 10, limit = 600, jobs = 2, high = 700, low = 300;
 static int use[M_NR], use_clear, madvise_records, writes_may_fail, is_file;
 
 /* The model: per block its lock, generation, poisoned sectors (a mask of
@@ -494,10 +497,11 @@ int main(int argc, char **argv)
 	char *m;
 
 	use[M_SYSFS] = use[M_DEBUGFS] = use_clear = 1;
-	while ((opt = getopt(argc, argv, "s:t:j:m:H:L:b:i:c:l:rw")) != -1) {
+	while ((opt = getopt(argc, argv, "s:t:T:j:m:H:L:b:i:c:l:rw")) != -1) {
 		switch (opt) {
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 't': seconds = atoi(optarg); break;
+		case 'T': limit = atoi(optarg); break;
 		case 'j': jobs = atoi(optarg); break;
 		case 'H': high = atoi(optarg); break;
 		case 'L': low = atoi(optarg); break;
@@ -576,8 +580,15 @@ int main(int argc, char **argv)
 			die("pthread_create");
 	if (pthread_create(&ti, NULL, injector, NULL) || pthread_create(&tr, NULL, recoverer, NULL))
 		die("pthread_create");
+	/* At least one turn (the count up to -H and back to -L), so that the
+	 * run covers both directions however slow the machine: up to -T. */
+	time_t start = time(NULL);
+
 	sleep(seconds);
+	while (!atomic_load(&n_turns) && time(NULL) - start < limit)
+		sleep(1);
 	atomic_store(&stop, 1);
+	printf("ran %lld s\n", (long long)(time(NULL) - start));
 	for (unsigned int j = 0; j < jobs; j++)
 		pthread_join(tw[j], NULL);
 	pthread_join(ti, NULL);
@@ -621,7 +632,7 @@ int main(int argc, char **argv)
 	return ok && !atomic_load(&n_violations) ? 0 : 1;
 
 usage:
-	fprintf(stderr, "usage: rpmem_stress [-s SEED] [-t SECONDS] [-j JOBS] [-m METHODS] [-H HIGH] [-L LOW]\n"
+	fprintf(stderr, "usage: rpmem_stress [-s SEED] [-t SECONDS] [-T LIMIT] [-j JOBS] [-m METHODS] [-H HIGH] [-L LOW]\n"
 			"\t[-b SYSFS_BADBLOCKS] [-i INJECT] [-c CLEAR] -l LIST [-r] [-w] TARGET BLOCKS\n");
 	return 2;
 }
