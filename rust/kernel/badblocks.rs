@@ -5,7 +5,8 @@
 //! The driver checks it on every I/O and shows it as
 //! `/sys/block/pmemN/badblocks` (`Poison::show`, from its entries). Lookups
 //! take the structure's seqlock for reading only, and none at all while the
-//! list is empty, which keeps the hot path identical to nd_pmem's.
+//! list is empty, which keeps the hot path nd_pmem's; they search the
+//! entries in Rust (see [`BadBlocks::check`] for why not `badblocks_check`).
 
 use super::sys;
 use core::ops::Range;
@@ -62,27 +63,63 @@ impl BadBlocks {
         self.count() == 0
     }
 
-    /// The first bad range that overlaps `sectors`, if any. Lock-free when
-    /// the list is empty; otherwise a seqlock read section of
-    /// O(log n) over the sorted list.
+    /// The first bad range that overlaps `sectors`, if any (whole, as
+    /// `badblocks_check` reports it). Lock-free when the list is empty;
+    /// otherwise a seqlock read section with a binary search over the
+    /// sorted entries, retried if a writer changed them meanwhile.
+    ///
+    /// This is `badblocks_check` without its `WARN_ON(sectors < len)`,
+    /// which fires inside the read section on entries that a concurrent
+    /// `badblocks_set` or `badblocks_clear` is moving, before the retry
+    /// would discard them (seen with reads racing injections and clears;
+    /// the answer itself is retried, only the warning is spurious).
     #[inline]
     pub(crate) fn check(&self, sectors: Range<u64>) -> Option<Range<u64>> {
         if self.is_empty() || sectors.is_empty() {
             return None;
         }
-        let (mut first, mut count) = (0, 0);
-        // SAFETY: By the type invariant `inner` is initialised; the out
-        // pointers are valid locals.
-        let rc = unsafe {
-            sys::badblocks_check(
-                self.as_raw(),
-                sectors.start,
-                sectors.end - sectors.start,
-                &mut first,
-                &mut count,
-            )
+        let raw = self.as_raw();
+        loop {
+            // SAFETY: By the type invariant `inner` is initialised.
+            let seq = unsafe { sys::rpmem_bb_read_begin(raw) };
+            let found = self.first_overlap(&sectors);
+            // SAFETY: As above; `seq` came from `rpmem_bb_read_begin`.
+            if !unsafe { sys::rpmem_bb_read_retry(raw, seq) } {
+                return found;
+            }
+        }
+    }
+
+    /// The first entry that overlaps `sectors`: the first whose end lies
+    /// past `sectors.start` (the entries are sorted and disjoint), if it
+    /// starts before `sectors.end`. Inside a seqlock read section: a torn
+    /// read gives a wrong answer, never an access outside the page, and the
+    /// caller retries.
+    #[inline]
+    fn first_overlap(&self, sectors: &Range<u64>) -> Option<Range<u64>> {
+        // SAFETY: By the type invariant `inner` is initialised; its page
+        // pointer is set once by `badblocks_init`.
+        let page = unsafe { (*self.as_raw()).page };
+        let n = self.count().min(MAX_ENTRIES);
+        let at = |i: usize| {
+            // SAFETY: `i < n <= MAX_ENTRIES`, the entries of the page; a
+            // volatile read, as the entries may be changing (see above).
+            entry_sectors(unsafe { core::ptr::read_volatile(page.add(i)) })
         };
-        (rc != 0).then_some(first..first + count)
+        let (mut lo, mut hi) = (0, n);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if at(mid).end <= sectors.start {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        if lo == n {
+            return None;
+        }
+        let e = at(lo);
+        (e.start < sectors.end).then_some(e)
     }
 
     /// Adds `sectors` (acknowledged). Fails with `ENOSPC` when the list
@@ -104,8 +141,7 @@ impl BadBlocks {
 
     /// A copy of every range, in order (for listing; not a hot path).
     pub(crate) fn entries(&self) -> Result<KVec<(u64, u64)>> {
-        // The list never holds more than a page of entries.
-        let mut out = KVec::with_capacity(kernel::page::PAGE_SIZE / 8, GFP_KERNEL)?;
+        let mut out = KVec::with_capacity(MAX_ENTRIES, GFP_KERNEL)?;
         let raw = self.as_raw();
         loop {
             out.clear();
@@ -145,6 +181,9 @@ impl PinnedDrop for BadBlocks {
         unsafe { sys::badblocks_exit(self.as_raw()) };
     }
 }
+
+/// The list never holds more than a page of entries (`MAX_BADBLOCKS`).
+const MAX_ENTRIES: usize = kernel::page::PAGE_SIZE / 8;
 
 /// Bit layout of a `struct badblocks` entry (include/linux/badblocks.h):
 /// start sector in bits 9..62, length - 1 in bits 0..8, acknowledged in 63.

@@ -24,7 +24,7 @@ bind_cycles() {
 	for i in $(seq "$CYCLES"); do
 		for ns in "$e820" "$nfit"; do
 			dev=$ns
-			[ "$ns" = "$nfit" ] && dev=$(bound_to $drv pfn)
+			[ "$ns" = "$nfit" ] && dev=$(pfn_dev_of "$nfit")
 			b=$(blockdev_of "$ns")
 			echo "$dev" >/sys/bus/nd/drivers/$drv/unbind || return 1
 			[ ! -b /dev/$b ] || { echo "cycle $i: /dev/$b still there after unbind"; return 1; }

@@ -91,6 +91,7 @@ static atomic_int stop, falling;
 
 static atomic_uint_fast64_t n_reads, n_eio, n_writes, n_write_fail, n_inject[M_NR],
 	n_clear, n_recover, n_violations, n_turns;
+/* The store's records when the count turned down (most) and up (fewest). */
 static uint64_t store_max, store_min_after_max = UINT64_MAX;
 
 static void violation(const char *fmt, ...)
@@ -294,7 +295,6 @@ static void *injector(void *arg)
 			uint64_t r = store_records();
 
 			store_max = r > store_max ? r : store_max;
-			store_min_after_max = UINT64_MAX;
 			atomic_store(&falling, 1);
 		} else if (atomic_load(&falling) && n <= low) {
 			uint64_t r = store_records();
