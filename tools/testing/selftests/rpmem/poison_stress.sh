@@ -184,8 +184,11 @@ fs_stress() {
 }
 fs_stress xfs "$nfit0"
 fs_stress ext4 "$nfit1"
-# As the suites after this one expect them.
+# As the suites after this one expect them: raw, and rpmem with its
+# default parameters.
 setup "$nfit0 and $nfit1 left raw" sh -c "ndctl create-namespace -f -e $nfit0 -m raw && ndctl create-namespace -f -e $nfit1 -m raw"
+reload() { driver_unload && driver_load; }
+[ "$DRIVER" = rpmem ] && setup "rpmem loaded again with its default parameters" reload
 
 rm -rf "$tmp"
 ktap_finished
