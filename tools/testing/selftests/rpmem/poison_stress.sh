@@ -3,8 +3,9 @@
 #
 # Poison under load, with verification: on a raw e820 namespace, and on
 # files of xfs (reflink, rmapbt) and ext4 mounted -o dax on NFIT fsdax
-# namespaces, for STRESS_SECONDS (60) each (longer, up to 10 minutes, until
-# the count of poisoned blocks has gone up and down once), rpmem_stress reads and writes
+# namespaces, for STRESS_SECONDS (60) each (longer, up to 240 s more, until
+# the count of poisoned blocks has gone up and down once; run.sh's time
+# limit for this suite grows with it), rpmem_stress reads and writes
 # random 4 KiB blocks of 16 MiB while it injects poison at random sectors
 # (sysfs badblocks, debugfs inject, MADV_HWPOISON on files; nd_pmem: sysfs
 # and MADV_HWPOISON), raising the number of poisoned blocks past 700 and
@@ -99,7 +100,7 @@ stress() {
 
 	local fio_started=1
 	fio_start "$fio_target" "$fio_out" "$@" || fio_started=0
-	./rpmem_stress -s "$SEED" -t "$SECS" -j 2 -m "$methods" "${opts[@]}" "${may_fail[@]}" "${files[@]}" \
+	./rpmem_stress -s "$SEED" -t "$SECS" -T $((SECS + 240)) -j 2 -m "$methods" "${opts[@]}" "${may_fail[@]}" "${files[@]}" \
 		"$target" $BLOCKS >"$out" 2>"$err"
 	rc=$?
 	local fio_ok=0
