@@ -238,3 +238,15 @@ namespace_mode() {
 
 # Scratch mount points under /tmp.
 mnt_dir() { mkdir -p "/tmp/mnt/$1" && echo "/tmp/mnt/$1"; }
+
+# memory_failure() on page frame $1, simulated (MF_SW_SIMULATED), for the
+# suites that race it against unbind: the memory sysfs hard_offline_page
+# calls memory_failure() straight away, and that takes a reference on the
+# device's page map before it reads a struct page. hwpoison_inject's
+# corrupt-pfn (7.3) reads the struct page (page_folio(), for its filters,
+# even when they are off) after pfn_valid() and before memory_failure():
+# racing an unbind that removes the page map, it faults on the memmap that
+# was just unmapped (an oops in hwpoison_inject(), with rpmem in the
+# teardown race, 2026-11-30). It is fine on a device that stays.
+hard_offline=/sys/devices/system/memory/hard_offline_page
+memory_failure_sim() { echo $(($1 << 12)) >$hard_offline; }

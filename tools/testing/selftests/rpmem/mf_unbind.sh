@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# memory_failure() racing unbind: a loop of hwpoison corrupt-pfn writes on
+# memory_failure() racing unbind: a loop of simulated memory failures
+# (memory_failure_sim, lib.sh: the memory sysfs hard_offline_page) on
 # random pages of an fsdax namespace (its data pages and, for map=dev, the
 # struct pages before them) while its pfn device is unbound and bound again
 # through sysfs, CYCLES times (20; CYCLES= for more), on NFIT (map=mem) and
@@ -22,8 +23,7 @@ ktap_plan 13
 
 check "load $DRIVER" driver_load
 drv=$(nd_driver)
-check "hwpoison_inject loaded" modprobe hwpoison_inject
-corrupt=/sys/kernel/debug/hwpoison/corrupt-pfn
+check "$hard_offline present" test -w $hard_offline
 
 # The count of memory failures the kernel has handled so far (dmesg lines).
 failures() {
@@ -34,11 +34,11 @@ failures() {
 	echo $n
 }
 
-# injector FIRST COUNT: corrupt-pfn on random frames FIRST..FIRST+COUNT-1,
+# injector FIRST COUNT: memory failures on random frames FIRST..FIRST+COUNT-1,
 # until killed (a failed write, on a frame being unmapped, is expected).
 injector() {
 	while :; do
-		echo $(($1 + (RANDOM * 32768 + RANDOM) % $2)) >$corrupt 2>/dev/null
+		memory_failure_sim $(($1 + (RANDOM * 32768 + RANDOM) % $2)) 2>/dev/null
 	done
 }
 

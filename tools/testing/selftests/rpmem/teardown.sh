@@ -13,8 +13,8 @@
 # must read back byte for byte and fsck must find the file system
 # consistent.
 # Then rmmod with a mounted file system and with an open block device:
-# refused (EAGAIN). Then memory_failure() racing unbind: corrupt-pfn and
-# MADV_HWPOISON on random pages of the fsdax namespace (those of a file)
+# refused (EAGAIN). Then memory_failure() racing unbind: hard_offline_page
+# and MADV_HWPOISON on random pages of the fsdax namespace (those of a file)
 # while the pfn device is unbound and bound again CYCLES times (20; CYCLES=
 # for more, CYCLES=0 skips it), with xfs mounted and fio verifying on the
 # e820 device. Last, rmmod with an open
@@ -390,7 +390,7 @@ exec 3<&-
 
 # --- memory_failure() racing unbind -------------------------------------------
 # NFIT fsdax with xfs mounted; fio verifying on the e820 device; loops of
-# corrupt-pfn and of MADV_HWPOISON on random pages of a 16 MiB file (the
+# simulated memory failures (memory_failure_sim, lib.sh) and of MADV_HWPOISON on random pages of a 16 MiB file (the
 # namespace's pages that hold file data) while the pfn device is unbound
 # and bound again CYCLES times. Three kinds of trouble of the kernel's own
 # (nd_pmem has them too) are kept out, so that what is left is the driver:
@@ -432,14 +432,14 @@ race_setup() {
 
 # Counts ("tried") go to a file every 16 writes: the loop's shell may die
 # in the kernel.
-corrupt_loop() {
+mf_loop() {
 	local n=0
 	while [ ! -e "$tmp/stop" ]; do
 		n=$((n + 1))
-		echo $((first_pfn + ((RANDOM << 15 | RANDOM) % npfn))) >/sys/kernel/debug/hwpoison/corrupt-pfn 2>/dev/null
-		((n % 16)) || echo "$n" >"$tmp/corrupt.count"
+		memory_failure_sim $((first_pfn + ((RANDOM << 15 | RANDOM) % npfn))) 2>/dev/null
+		((n % 16)) || echo "$n" >"$tmp/mf.count"
 	done
-	echo "$n" >"$tmp/corrupt.count"
+	echo "$n" >"$tmp/mf.count"
 }
 # MADV_HWPOISON pins the page (get_user_pages) while memory_failure() runs;
 # an unbind's MF_MEM_PRE_REMOVE that invalidates the page then warns in
@@ -499,23 +499,23 @@ if [ "$CYCLES" = 0 ]; then
 	race_skip "CYCLES=0"
 elif [ "$DRIVER" = nd_pmem ] && [ "${ND_PMEM_RACE:-0}" != 1 ]; then
 	race_skip "nd_pmem crashes here: a memory failure while it binds, before pmem->dax_dev is set, dereferences NULL (KASAN null-ptr-deref in dax_holder_notify_failure, in 3 of 3 runs, cycles 1 to 8, 2026-11-30); and see mf_unbind.sh; ND_PMEM_RACE=1 runs it"
-elif ! modprobe hwpoison_inject; then
-	ktap_fail "race: hwpoison_inject loaded"
-	race_skip "no hwpoison_inject"
+elif [ ! -w $hard_offline ]; then
+	ktap_fail "race: $hard_offline present"
+	race_skip "no $hard_offline (CONFIG_MEMORY_HOTPLUG, CONFIG_MEMORY_FAILURE)"
 elif ! race_setup >"$tmp/race-setup.log" 2>&1; then
-	ktap_pass "race: hwpoison_inject loaded"
+	ktap_pass "race: $hard_offline present"
 	ktap_fail "race: xfs on /dev/$b mounted, a 16 MiB file written; fio verifying on /dev/$be"
 	sed 's/^/# /' "$tmp/race-setup.log" | head -5
 	race_skip "setup failed"
 else
-	ktap_pass "race: hwpoison_inject loaded"
+	ktap_pass "race: $hard_offline present"
 	ktap_pass "race: xfs on /dev/$b mounted, a 16 MiB file written; fio verifying on /dev/$be"
 	ktap_diag "race: pfn device $pfn, $(tail -n 1 "$tmp/race-setup.log")"
 	t0=$(now_ms)
 	mf0=$(dmesg | grep -c 'recovery action for dax page')
 	reports0=$(dmesg | grep -cE "$splat")
 	rm -f "$tmp/stop" "$tmp/quiet" "$tmp/idle"
-	corrupt_loop >/dev/null 2>&1 &
+	mf_loop >/dev/null 2>&1 &
 	cpid=$!
 	madvise_loop >/dev/null 2>&1 &
 	mpid=$!
@@ -529,7 +529,7 @@ else
 	touch "$tmp/stop"
 	wait_exit $cpid 60 && wait_exit $mpid 60
 	mf=$(($(dmesg | grep -c 'recovery action for dax page') - mf0))
-	ktap_diag "race: $(( ($(now_ms) - t0) / 1000 ))s; corrupt-pfn writes: $(cat "$tmp/corrupt.count" 2>/dev/null);" \
+	ktap_diag "race: $(( ($(now_ms) - t0) / 1000 ))s; hard_offline_page writes: $(cat "$tmp/mf.count" 2>/dev/null);" \
 		"MADV_HWPOISON runs (tried, SIGBUS): $(cat "$tmp/madvise.count" 2>/dev/null);" \
 		"memory failures handled: $mf ($(dmesg | grep -o 'recovery action for dax page: [A-Za-z]*' | tail -n $mf | sort | uniq -c | tr -s ' \n' ' '))"
 	check "race: memory_failure() ran on the victim's pages during the race ($mf times)" test "$mf" -gt 0
