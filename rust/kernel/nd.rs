@@ -688,7 +688,8 @@ pub(crate) struct Pfn<'a>(*mut sys::nd_pfn, PhantomData<&'a NdDevice>);
 /// Where a pfn device's info block puts the data, in bytes.
 #[derive(Clone, Copy)]
 pub(crate) struct PfnInfo {
-    /// From the start of the namespace to the first data byte.
+    /// From the start of the namespace to the first data byte: a whole
+    /// number of pages.
     pub(crate) data_offset: u64,
     /// Padding before the namespace to align it (not part of the data).
     pub(crate) start_pad: u64,
@@ -710,8 +711,13 @@ impl Pfn<'_> {
         // `nd_pfn_validate` inside `nvdimm_setup_pfn` set `pfn_sb`, which
         // lives as long as the device.
         let sb = unsafe { &*(*self.0).pfn_sb };
+        let data_offset = u64::from_le(sb.dataoff);
+        // `nd_pfn_validate` refused any other; the data's pages depend on it.
+        if data_offset % u64::from(super::PAGE_SIZE_U32) != 0 {
+            return Err(EINVAL);
+        }
         Ok(PfnInfo {
-            data_offset: u64::from_le(sb.dataoff),
+            data_offset,
             start_pad: u64::from(u32::from_le(sb.start_pad)),
             end_trunc: u64::from(u32::from_le(sb.end_trunc)),
         })

@@ -152,10 +152,15 @@ impl<T: Copy> RcuVec<T> {
         })
     }
 
-    /// Whether the array is empty: one load.
+    /// Whether the array is empty: one load, inline (`load(Relaxed)` is a
+    /// call to a C helper from a module, on every bio and `direct_access`).
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
-        self.table.load(Relaxed).is_null()
+        // SAFETY: `as_ptr` is the atomic's own aligned storage, valid for as
+        // long as `self`; writers store it atomically. A volatile load of
+        // the aligned pointer is Rust's READ_ONCE, what `load(Relaxed)` does
+        // (`badblocks::BadBlocks::count` reads C's `bb->count` the same way).
+        unsafe { core::ptr::read_volatile(self.table.as_ptr()) }.is_null()
     }
 
     /// Calls `f` with the values, inside an RCU read-side section (so `f`

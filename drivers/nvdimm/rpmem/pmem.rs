@@ -387,28 +387,35 @@ impl Pmem {
         if avail == 0 {
             return Err(ERANGE);
         }
-        // `pgoff` is inside the data area: no overflow from here on.
-        let offset = self.layout.page_offset(pgoff);
         let pages = if self.poison.is_empty() {
             avail
         } else {
-            let nr_pages = nr_pages.min(avail);
-            let span = range::page_span(pgoff, nr_pages);
-            match (self.poison.search(span.clone()), req.mode()) {
-                (None, _) => nr_pages,
-                (Some(bad), AccessMode::Failfast) => {
-                    match range::clean_pages(span.start, bad.start) {
-                        0 => {
-                            poison::count(&self.poison.counters.hits);
-                            return Err(EHWPOISON);
-                        }
-                        clean => clean,
-                    }
-                }
-                (Some(bad), AccessMode::Recovery) => range::recovery_pages(span.start, bad.start),
-            }
+            self.unpoisoned_pages(pgoff, nr_pages.min(avail), req.mode())?
         };
-        self.map.access(offset, pages, req.mode())
+        // `pgoff` is inside the data area: no overflow.
+        self.map
+            .access(self.layout.map_page(pgoff), pages, req.mode())
+    }
+
+    /// The pages of `pgoff..pgoff + nr_pages` (inside the data area) that
+    /// `direct_access` hands out in `mode` while poison is recorded:
+    /// failfast stops before the first poisoned page (`EHWPOISON` if that
+    /// is the first), recovery includes it. Out of line: the path with no
+    /// poison stays small enough to inline.
+    #[inline(never)]
+    fn unpoisoned_pages(&self, pgoff: u64, nr_pages: u64, mode: AccessMode) -> Result<u64> {
+        let span = range::page_span(pgoff, nr_pages);
+        Ok(match (self.poison.search(span.clone()), mode) {
+            (None, _) => nr_pages,
+            (Some(bad), AccessMode::Failfast) => match range::clean_pages(span.start, bad.start) {
+                0 => {
+                    poison::count(&self.poison.counters.hits);
+                    return Err(EHWPOISON);
+                }
+                clean => clean,
+            },
+            (Some(bad), AccessMode::Recovery) => range::recovery_pages(span.start, bad.start),
+        })
     }
 
     /// `zero_page_range`: writes a page of zeroes (clearing poison first);

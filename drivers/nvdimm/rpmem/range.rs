@@ -84,6 +84,13 @@ impl Layout {
         (pgoff << PAGE_SHIFT) + self.data_offset
     }
 
+    /// Page of the namespace (from `phys_addr`) that is data page `pgoff`
+    /// (`data_offset` is page aligned: `nd_pfn_validate` checks it, and
+    /// the probe again).
+    pub const fn map_page(&self, pgoff: u64) -> u64 {
+        pgoff + (self.data_offset >> PAGE_SHIFT)
+    }
+
     /// Pages of the data area from page `pgoff` to its end: 0 when `pgoff`
     /// is past it, whatever its value (no shift of `pgoff` that could wrap).
     pub const fn pages_from(&self, pgoff: u64) -> u64 {

@@ -257,6 +257,14 @@ mod range {
         assert_eq!(FSDAX.sector_of(FSDAX.offset_of(12345)), 12345);
         assert_eq!(FSDAX.pages_from(0), FSDAX.capacity() >> PAGE_SHIFT);
         assert_eq!(FSDAX.pages_from(u64::MAX >> PAGE_SHIFT), 0);
+        // Data page 0 is the 512th page of a namespace whose data starts
+        // 2 MiB in; the last data page is the namespace's last.
+        assert_eq!(FSDAX.map_page(0), 512);
+        assert_eq!(
+            FSDAX.map_page(FSDAX.pages_from(0) - 1),
+            (FSDAX.size >> PAGE_SHIFT) - 1
+        );
+        assert_eq!(FSDAX.map_page(7) << PAGE_SHIFT, FSDAX.page_offset(7));
     }
 
     #[test]
