@@ -4,11 +4,13 @@
 # The driver binds the namespaces nd_pmem binds, on both buses: raw io
 # namespaces on ACPI.NFIT and e820, fsdax (pfn) namespaces with map=mem and
 # map=dev; ndctl shows their block devices; disable/enable and sysfs
-# unbind/bind work.
+# unbind/bind work. A devdax namespace it leaves to dax_pmem and device_dax,
+# as nd_pmem does: daxctl sees the device and a mapping of it writes and
+# reads; made fsdax again, the namespace is the driver's again.
 cd "$(dirname "$0")" && . ./lib.sh
 
 ktap_header
-ktap_plan 14
+ktap_plan 20
 
 check "load $DRIVER" driver_load
 drv=$(nd_driver)
@@ -53,6 +55,28 @@ check "sysfs unbind/bind $e820" sh -c "
 	echo $e820 > /sys/bus/nd/drivers/$drv/unbind && test ! -b /dev/$bdev &&
 	echo $e820 > /sys/bus/nd/drivers/$drv/bind && test -b /dev/$bdev"
 
+# devdax: the nd dax device goes to dax_pmem, its dax device to device_dax.
+setup "dax_pmem and device_dax loaded" modprobe -a dax_pmem device_dax
+check "ndctl create-namespace -m devdax on $nfit1" namespace_mode "$nfit1" devdax -a 2M
+chardev=$(ndctl list -n "$nfit1" | sed -n 's/.*"chardev":"\(dax[0-9.]*\)".*/\1/p')
+expect_eq "$nfit1 is devdax with a character device, and no block device" "devdax char " \
+	"$(ndctl_mode "$nfit1" | cut -d' ' -f1) $([ -c "/dev/$chardev" ] && echo char) $(blockdev_of "$nfit1")"
+expect_eq "$nfit1: its nd dax device bound to dax_pmem, not to $drv; /dev/$chardev to device_dax" \
+	"dax_pmem device_dax" \
+	"$(basename "$(readlink "/sys/bus/nd/devices/$(bound_to dax_pmem dax)/driver")") $(basename "$(readlink "/sys/bus/dax/devices/$chardev/driver")")"
+check "daxctl list: $chardev in devdax mode" sh -c "daxctl list -d $chardev | grep -q '\"mode\":\"devdax\"'"
+check "/dev/$chardev: 4 MiB written and read back through a mapping" \
+	sh -c "./rpmem_mmap write /dev/$chardev $((4 << 20)) 3 && ./rpmem_mmap verify /dev/$chardev $((4 << 20)) 3"
+# fsdax_again NS: NS made fsdax; its pfn device bound to the driver, with
+# a block device.
+fsdax_again() {
+	local pfn
+	namespace_mode "$1" fsdax -a 2M && pfn=$(pfn_dev_of "$1") && [ -n "$pfn" ] || return 1
+	[ -e "/sys/bus/nd/drivers/$drv/$pfn" ] || { echo "$pfn not bound to $drv"; return 1; }
+	[ -b "/dev/$(blockdev_of "$1")" ] || { echo "no block device for $1"; return 1; }
+}
+check "$nfit1 made fsdax again: its pfn device bound to $drv, with a block device" fsdax_again "$nfit1"
+
 # Leave the namespaces raw for the next test.
-for ns in "$nfit0" "$nfit1"; do setup "$ns left raw" namespace_mode "$ns" raw; done
+setup "$nfit0 and $nfit1 left raw" raw_again "$nfit0" "$nfit1"
 ktap_finished
