@@ -19,6 +19,10 @@ bench) frags="$here/rpmem.config" ;;
 *) die "unknown kernel flavor '$flavor' (test or bench)" ;;
 esac
 
+# A fragment that cannot be read would key (and configure) another kernel.
+for f in $frags; do
+	[ -r "$f" ] || die "kernel: config fragment $f missing"
+done
 tarball=/usr/src/linux-source-7.3.tar.xz
 [ -r "$tarball" ] || die "$tarball missing: run 'make setup'"
 srcver=$(dpkg-query -W -f '${Version}' linux-source-7.3)

@@ -29,8 +29,9 @@ start=$(date +%s)
 
 "$here/setup.sh" || die "setup failed"
 kdir=$("$here/kernel.sh" test) || die "guest kernel build failed"
-"$here/build.sh" modules >"$out/module-build.log" 2>&1 ||
-	{ tail -n 30 "$out/module-build.log"; die "module build failed; log: $out/module-build.log"; }
+# With clippy: its warnings are errors (-D warnings), so a lint fails here.
+"$here/build.sh" modules CLIPPY=1 >"$out/module-build.log" 2>&1 ||
+	{ tail -n 30 "$out/module-build.log"; die "module build (with clippy) failed; log: $out/module-build.log"; }
 
 make -s -C "$root/tools/testing/selftests/rpmem" >"$out/selftests-build.log" 2>&1 ||
 	{ cat "$out/selftests-build.log"; die "selftest helpers failed to build; log: $out/selftests-build.log"; }
@@ -112,6 +113,12 @@ for k in CYCLES ND_PMEM_RACE ND_PMEM_FUZZ FUZZ_COUNT FUZZ_SEED STRESS_SECONDS ST
 	knobs+=" $k=$v"
 done
 
+# A guest's time limit: RPMEM_VM_TIMEOUT, or 40 minutes plus what longer
+# races and soaks add to their suites' limits (run.sh).
+cycles=${CYCLES:-20} stress=${STRESS_SECONDS:-60}
+[[ $cycles =~ ^[0-9]+$ && $stress =~ ^[0-9]+$ ]] || die "CYCLES= and STRESS_SECONDS= take whole numbers"
+vm_timeout=${RPMEM_VM_TIMEOUT:-$((2400 + 45 * (cycles > 20 ? cycles - 20 : 0) + 3 * (stress > 60 ? stress - 60 : 0)))}
+
 # boot NAME RESULTS KUNIT APPEND SUITES...: one guest, in the background.
 # The kmemleak guest gets 2G of RAM instead of 3G: less to track and scan
 # (it must stay above the memmap=256M!1G region).
@@ -124,7 +131,7 @@ boot() {
 	step "guest $name: $what$* against $DRIVER${append:+ (${append# })}"
 	RPMEM_APPEND="${RPMEM_APPEND:-} $append" RPMEM_SMP=$smp RPMEM_VM_NAME=$name \
 		RPMEM_MEM=$([ "$name" = kmemleak ] && echo 2G || echo 3G) \
-		"$here/vm.sh" "$kdir" "$results" "${RPMEM_VM_TIMEOUT:-2400}" \
+		"$here/vm.sh" "$kdir" "$results" "$vm_timeout" \
 		"$here/guest-test.sh" "$DRIVER" "$root/rpmem.ko" "$kunit" "$@" &
 	vm_pids+=($!)
 }
