@@ -78,38 +78,52 @@ impl BadBlocks {
         if self.is_empty() || sectors.is_empty() {
             return None;
         }
+        self.read_section(|| self.first_overlap(&sectors))
+    }
+
+    /// `f`'s answer from a seqlock read section in which no writer changed
+    /// the entries: `f` runs again until then. `f` reads the entries with
+    /// [`Self::entry`] only, so a section that a writer tears gives a wrong
+    /// answer, which is discarded, and never an access outside the page.
+    #[inline]
+    fn read_section<R>(&self, mut f: impl FnMut() -> R) -> R {
         let raw = self.as_raw();
         loop {
             // SAFETY: By the type invariant `inner` is initialised.
             let seq = unsafe { sys::rpmem_bb_read_begin(raw) };
-            let found = self.first_overlap(&sectors);
+            let answer = f();
             // SAFETY: As above; `seq` came from `rpmem_bb_read_begin`.
             if !unsafe { sys::rpmem_bb_read_retry(raw, seq) } {
-                return found;
+                return answer;
             }
         }
     }
 
+    /// The sectors of entry `i` of the page, `None` past the page. A
+    /// volatile read: the entry may be changing (see [`Self::read_section`]).
+    #[inline]
+    fn entry(&self, i: usize) -> Option<Range<u64>> {
+        if i >= MAX_ENTRIES {
+            return None;
+        }
+        // SAFETY: By the type invariant `inner` is initialised; its page
+        // pointer is set once by `badblocks_init` and holds `MAX_ENTRIES`
+        // entries, of which `i` is one.
+        Some(entry_sectors(unsafe {
+            core::ptr::read_volatile((*self.as_raw()).page.add(i))
+        }))
+    }
+
     /// The first entry that overlaps `sectors`: the first whose end lies
     /// past `sectors.start` (the entries are sorted and disjoint), if it
-    /// starts before `sectors.end`. Inside a seqlock read section: a torn
-    /// read gives a wrong answer, never an access outside the page, and the
-    /// caller retries.
+    /// starts before `sectors.end`. Inside a read section.
     #[inline]
     fn first_overlap(&self, sectors: &Range<u64>) -> Option<Range<u64>> {
-        // SAFETY: By the type invariant `inner` is initialised; its page
-        // pointer is set once by `badblocks_init`.
-        let page = unsafe { (*self.as_raw()).page };
         let n = self.count().min(MAX_ENTRIES);
-        let at = |i: usize| {
-            // SAFETY: `i < n <= MAX_ENTRIES`, the entries of the page; a
-            // volatile read, as the entries may be changing (see above).
-            entry_sectors(unsafe { core::ptr::read_volatile(page.add(i)) })
-        };
         let (mut lo, mut hi) = (0, n);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            if at(mid).end <= sectors.start {
+            if self.entry(mid)?.end <= sectors.start {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -118,7 +132,7 @@ impl BadBlocks {
         if lo == n {
             return None;
         }
-        let e = at(lo);
+        let e = self.entry(lo)?;
         (e.start < sectors.end).then_some(e)
     }
 
@@ -142,25 +156,16 @@ impl BadBlocks {
     /// A copy of every range, in order (for listing; not a hot path).
     pub(crate) fn entries(&self) -> Result<KVec<(u64, u64)>> {
         let mut out = KVec::with_capacity(MAX_ENTRIES, GFP_KERNEL)?;
-        let raw = self.as_raw();
-        loop {
+        self.read_section(|| {
             out.clear();
-            // SAFETY: By the type invariant `inner` is initialised.
-            let seq = unsafe { sys::rpmem_bb_read_begin(raw) };
-            // SAFETY: `page` holds `count` entries, read inside the seqlock
-            // read section and retried if a writer changed them meanwhile.
-            unsafe {
-                let page = (*raw).page;
-                for i in 0..self.count().min(out.capacity()) {
-                    let e = entry_sectors(core::ptr::read_volatile(page.add(i)));
+            for i in 0..self.count().min(MAX_ENTRIES) {
+                if let Some(e) = self.entry(i) {
+                    // Within the capacity reserved above: cannot fail.
                     let _ = out.push_within_capacity((e.start, e.end));
                 }
             }
-            // SAFETY: As above; `seq` came from `rpmem_bb_read_begin`.
-            if !unsafe { sys::rpmem_bb_read_retry(raw, seq) } {
-                return Ok(out);
-            }
-        }
+        });
+        Ok(out)
     }
 
     /// Removes `sectors`; `false` if the list could not be updated.

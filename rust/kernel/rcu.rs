@@ -46,7 +46,7 @@ impl<T: Copy> Tables<T> {
     }
 
     /// A new table holding the concatenation of `parts`, with room to grow.
-    fn new(parts: [&[T]; 3]) -> Result<NonNull<Table>> {
+    fn alloc(parts: [&[T]; 3]) -> Result<NonNull<Table>> {
         let len = parts
             .iter()
             .try_fold(0usize, |n, p| n.checked_add(p.len()))
@@ -124,7 +124,7 @@ impl<T: Copy> Tables<T> {
 ///
 /// # Invariants
 ///
-/// `table` is null (no values) or a table of `T` from `Tables::new` with
+/// `table` is null (no values) or a table of `T` from `Tables::alloc` with
 /// at least one value, freed only after it is replaced, by RCU; only
 /// holders of `writer` replace it or write its slots.
 #[pin_data(PinnedDrop)]
@@ -265,7 +265,7 @@ impl<T: Copy> Writer<'_, T> {
         let new = if len == 0 {
             None
         } else {
-            Some(Tables::<T>::new([&cur[..at.start], with, &cur[at.end..]])?)
+            Some(Tables::<T>::alloc([&cur[..at.start], with, &cur[at.end..]])?)
         };
         self.publish(new);
         Ok(())
