@@ -283,6 +283,39 @@ impl<Ctx> NdDevice<Ctx> {
         unsafe { sys::is_nd_btt(self.dev) }
     }
 
+    /// For a btt device: reloads the bad blocks that the BTT driver checks
+    /// on every read and write (its namespace's `nsio->bb`) from the bus's
+    /// poison list, as `nd_pmem` does on `NVDIMM_REVALIDATE_POISON`, so
+    /// that a machine check or a scrub that finds poison in the namespace
+    /// fails the BTT's reads of it with `EIO` instead of reading the media.
+    /// Nothing for any other device, or a btt device without a namespace.
+    pub(crate) fn revalidate_btt_poison(&self) {
+        if !self.is_btt() {
+            return;
+        }
+        // SAFETY: By the type invariant `dev` is valid, and a btt device
+        // (checked) embeds its `struct nd_btt`. Its namespace, when set, is
+        // an io namespace that outlives the btt device that claims it, a
+        // child of its region; `nvdimm_badblocks_populate` takes the bus
+        // lock and the list's own, as in `nd_pmem`.
+        unsafe {
+            let ndns = (*sys::to_nd_btt(self.dev)).ndns;
+            if ndns.is_null() {
+                return;
+            }
+            let nsio = sys::rpmem_to_nd_namespace_io(ndns);
+            let range = kernel::bindings::range {
+                start: (*nsio).res.start,
+                end: (*nsio).res.end,
+            };
+            sys::nvdimm_badblocks_populate(
+                sys::rpmem_parent_region(&raw mut (*ndns).dev),
+                &raw mut (*nsio).bb,
+                &range,
+            );
+        }
+    }
+
     /// Whether a raw namespace gets struct pages (`memmap=` regions with
     /// `ND_REGION_PAGEMAP`).
     pub(crate) fn should_map_pages(&self) -> bool {

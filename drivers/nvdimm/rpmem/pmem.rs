@@ -609,8 +609,12 @@ impl nd::Driver for Pmem {
         Self::flush(dev.region());
     }
 
-    fn notify(_dev: &NdDevice, pmem: Option<Pin<&Pmem>>, event: nd::Event) {
+    fn notify(dev: &NdDevice, pmem: Option<Pin<&Pmem>>, event: nd::Event) {
         let Some(pmem) = pmem else {
+            // A btt device: the BTT driver checks its namespace's list.
+            if let nd::Event::RevalidatePoison = event {
+                dev.revalidate_btt_poison();
+            }
             return;
         };
         match event {
