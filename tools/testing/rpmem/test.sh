@@ -77,8 +77,10 @@ count_tap "$out/harness-selftest.tap" file
 # The selftests to run: the ones named, or all but leaks.sh, spread over
 # guest boots that run at once, one vCPU each (the suites are sequential, so
 # each guest keeps at most one host core busy): "main" (KUnit first, then
-# bind, blockio, the benchmark smoke run and the bind/unbind cycles), "dax"
-# (the file system, badblocks and poison suites), and "kmemleak"
+# bind, blockio, the poison stress, zeroing, PMD and reflink suites, the
+# bind/unbind cycles, fuzzing, the benchmark smoke run, BTT and 4096-byte
+# sectors; it has a third NVDIMM, with labels), "dax" (the file system,
+# badblocks, poison, metadata and teardown suites), and "kmemleak"
 # for leaks.sh, which needs a guest booted with kmemleak=on, three times
 # slower: it runs when named (make test-leaks; CI runs both).
 if [ $# -eq 0 ]; then
@@ -90,7 +92,7 @@ main=() dax=() leaks=()
 for t in "$@"; do
 	case "${t%.sh}" in
 	leaks) leaks=(leaks) ;;
-	dax_fs | poison | badblocks | mf_sim | teardown) dax+=("$t") ;;
+	dax_fs | poison | badblocks | metadata | mf_sim | teardown) dax+=("$t") ;;
 	*) main+=("$t") ;;
 	esac
 done
@@ -130,6 +132,7 @@ boot() {
 	append+=$knobs
 	step "guest $name: $what$* against $DRIVER${append:+ (${append# })}"
 	RPMEM_APPEND="${RPMEM_APPEND:-} $append" RPMEM_SMP=$smp RPMEM_VM_NAME=$name \
+		RPMEM_LABEL_NVDIMM=$([ "$name" = main ] && echo 1 || echo 0) \
 		RPMEM_MEM=$([ "$name" = kmemleak ] && echo 2G || echo 3G) \
 		"$here/vm.sh" "$kdir" "$results" "$vm_timeout" \
 		"$here/guest-test.sh" "$DRIVER" "$root/rpmem.ko" "$kunit" "$@" &

@@ -15,7 +15,9 @@
 #   SCRIPT       run in the guest as root after the guest is set up
 # Extra QEMU options: RPMEM_QEMU_OPTS; extra kernel arguments: RPMEM_APPEND;
 # vCPUs: RPMEM_SMP (2); RAM: RPMEM_MEM (3G); size of each of the two NVDIMMs:
-# RPMEM_NVDIMM_SIZE (1G); name shown before progress lines: RPMEM_VM_NAME.
+# RPMEM_NVDIMM_SIZE (1G); RPMEM_LABEL_NVDIMM=1: a third one, of 512 MiB,
+# with a label area (namespaces made from labels, such as 4096-byte
+# sectors); name shown before progress lines: RPMEM_VM_NAME.
 # KVM: RPMEM_KVM=1 (off by default: TCG).
 set -euo pipefail
 
@@ -47,6 +49,12 @@ for i in 0 1; do
 	nvdimm_opts+=(-object "memory-backend-file,id=nv$i,share=on,mem-path=$scratch/nvdimm$i.img,size=$nvdimm_size,align=2M"
 		-device "nvdimm,id=nvdimm$i,memdev=nv$i")
 done
+
+if [ "${RPMEM_LABEL_NVDIMM:-0}" = 1 ]; then
+	truncate -s 512M "$scratch/nvdimm2.img"
+	nvdimm_opts+=(-object "memory-backend-file,id=nv2,share=on,mem-path=$scratch/nvdimm2.img,size=512M,align=2M"
+		-device "nvdimm,id=nvdimm2,memdev=nv2,label-size=128K")
+fi
 
 accel=tcg
 if [ "${RPMEM_KVM:-0}" = 1 ] && [ -w /dev/kvm ]; then

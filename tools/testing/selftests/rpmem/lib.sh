@@ -236,6 +236,22 @@ namespace_mode() {
 	ndctl create-namespace -f -e "$ns" -m "$mode" "$@" >/dev/null
 }
 
+# mce_inject PHYS: an uncorrected memory error at PHYS, logged as the
+# machine check handler does (mce-inject "sw"), which the NFIT notifier
+# turns into bus poison and NVDIMM_REVALIDATE_POISON.
+mce_inject() {
+	local d=/sys/kernel/debug/mce-inject
+	modprobe mce-inject || return 1
+	echo sw >$d/flags && echo 0xbc0000000000009f >$d/status &&
+		echo "$(printf '%#x' "$1")" >$d/addr && echo 0x8c >$d/misc && echo 1 >$d/bank
+}
+
+# raw_again NS...: every NS made raw again (what each suite leaves behind).
+raw_again() {
+	local ns
+	for ns in "$@"; do namespace_mode "$ns" raw || return 1; done
+}
+
 # Scratch mount points under /tmp.
 mnt_dir() { mkdir -p "/tmp/mnt/$1" && echo "/tmp/mnt/$1"; }
 

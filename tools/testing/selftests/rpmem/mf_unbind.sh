@@ -95,6 +95,5 @@ for ns_map in "$nfit mem" "$e820 dev"; do
 		skip_cases 5 "$ns: race" "the fsdax namespace could not be created"
 	fi
 done
-check "$nfit and $e820 back to raw" sh -c \
-	"ndctl create-namespace -f -e $nfit -m raw >/dev/null && ndctl create-namespace -f -e $e820 -m raw >/dev/null"
+check "$nfit and $e820 back to raw" raw_again "$nfit" "$e820"
 ktap_finished

@@ -96,6 +96,6 @@ fs_cases() {
 fs_cases xfs "$nfit0"
 fs_cases ext4 "$nfit1"
 # As the suites after this one expect them.
-setup "$nfit0 and $nfit1 left raw" sh -c "ndctl create-namespace -f -e $nfit0 -m raw && ndctl create-namespace -f -e $nfit1 -m raw"
+setup "$nfit0 and $nfit1 left raw" raw_again "$nfit0" "$nfit1"
 
 ktap_finished

@@ -121,16 +121,6 @@ sector_of() {
 # corrupt_pfn PFN: a simulated memory failure of page frame PFN.
 corrupt_pfn() { modprobe hwpoison_inject && echo "$1" >/sys/kernel/debug/hwpoison/corrupt-pfn; }
 
-# mce_inject PHYS: an uncorrected memory error at PHYS, logged as the
-# machine check handler does (mce-inject "sw"), which the NFIT notifier
-# turns into bus poison and NVDIMM_REVALIDATE_POISON.
-mce_inject() {
-	local d=/sys/kernel/debug/mce-inject
-	modprobe mce-inject || return 1
-	echo sw >$d/flags && echo 0xbc0000000000009f >$d/status &&
-		echo "$(printf '%#x' "$1")" >$d/addr && echo 0x8c >$d/misc && echo 1 >$d/bank
-}
-
 # wait_record BB LINE: wait (up to 10 s) until LINE is in the list BB.
 wait_record() {
 	local i
@@ -323,5 +313,5 @@ expect_eq "debugfs lookup_bench: 1000 lookups timed" "records 0 calls 1000 total
 expect_eq "debugfs list unchanged by refused input" "$list" "$(<$dbg/list)"
 
 for m in "$m_xfs" "$m_ext4" "$m_e820"; do setup "$m unmounted" umount "$m"; done
-for ns in "$nfit0" "$nfit1" "$e820"; do setup "$ns left raw" namespace_mode "$ns" raw; done
+setup "$nfit0, $nfit1 and $e820 left raw" raw_again "$nfit0" "$nfit1" "$e820"
 ktap_finished

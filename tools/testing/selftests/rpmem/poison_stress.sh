@@ -187,7 +187,7 @@ fs_stress xfs "$nfit0"
 fs_stress ext4 "$nfit1"
 # As the suites after this one expect them: raw, and rpmem with its
 # default parameters.
-setup "$nfit0 and $nfit1 left raw" sh -c "ndctl create-namespace -f -e $nfit0 -m raw && ndctl create-namespace -f -e $nfit1 -m raw"
+setup "$nfit0 and $nfit1 left raw" raw_again "$nfit0" "$nfit1"
 reload() { driver_unload && driver_load; }
 [ "$DRIVER" = rpmem ] && setup "rpmem loaded again with its default parameters" reload
 

@@ -20,6 +20,9 @@
  *                                                  of a file byte (FIEMAP)
  *   rpmem_io scan  DEV SECTOR STEP COUNT           O_DIRECT read of COUNT
  *                                                  sectors, STEP apart
+ *   rpmem_io lbscan DEV COUNT                      O_DIRECT read of each of
+ *                                                  the first COUNT logical
+ *                                                  blocks
  *   rpmem_io race  FILE OFFSET SEED OLDSEED        4 KiB pwrite at OFFSET
  *                                                  while two threads read it
  *   rpmem_io pollwrite FILE STRING                 poll(2) FILE for POLLPRI
@@ -29,14 +32,20 @@
  *                                                  rmmod does (O_NONBLOCK)
  *   rpmem_io readfd FD                             read(2) of up to 4 KiB
  *                                                  from an inherited FD
+ *   rpmem_io list DIR                              readdir(3) to the end
+ *   rpmem_io create FILE                           a new file (O_EXCL),
+ *                                                  fsync(2)ed
+ *   rpmem_io mount DEV DIR FSTYPE OPTIONS          mount(2)
  *
  * Prints "done N" (bytes transferred) or "errno=NAME"; for check also
  * " mismatch at N", for zeroes " nonzero at N", the results of several
  * ranges on one line; for blk and falloc "done" or "errno=NAME"; for lines
  * "done N" (lines written); for phys the offset; for scan "eio N ok N
- * other N"; for race what the readers saw: "eio N new N stale N other N"
+ * other N", for lbscan the same and " first B" (the first block that
+ * failed, if one did); for race what the readers saw: "eio N new N stale N other N"
  * (stale: the old bytes, other: anything else, such as zeroes); for
- * pollwrite "woke" or "timeout". Exit status 0 when the call itself ran.
+ * pollwrite "woke" or "timeout"; for list "done N" (entries, with . and
+ * ..); for create and mount "done". Exit status 0 when the call itself ran.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -50,7 +59,9 @@
 #include <stdlib.h>
 #include <poll.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -97,6 +108,36 @@ static int scan(const char *dev, uint64_t sector, uint64_t step, uint64_t count)
 			other++;
 	}
 	printf("eio %lu ok %lu other %lu\n", eio, ok, other);
+	return 0;
+}
+
+/* lbscan: every logical block of the first COUNT, with the first that fails. */
+static int lbscan(const char *dev, uint64_t count)
+{
+	unsigned long eio = 0, ok = 0, other = 0;
+	int fd = open(dev, O_RDONLY | O_DIRECT), lbs;
+	long long first = -1;
+	uint64_t i;
+	void *buf;
+
+	if (fd < 0 || ioctl(fd, BLKSSZGET, &lbs) || posix_memalign(&buf, 4096, lbs))
+		return 2;
+	for (i = 0; i < count; i++) {
+		if (pread(fd, buf, lbs, i * lbs) == lbs) {
+			ok++;
+			continue;
+		}
+		if (errno == EIO)
+			eio++;
+		else
+			other++;
+		if (first < 0)
+			first = i;
+	}
+	printf("eio %lu ok %lu other %lu", eio, ok, other);
+	if (first >= 0)
+		printf(" first %lld", first);
+	printf("\n");
 	return 0;
 }
 
@@ -270,6 +311,38 @@ static int zero_range(const char *cmd, const char *path, const char *how, uint64
 	return 0;
 }
 
+/* list, create and mount: a file system's metadata at work. */
+static int meta(char **argv)
+{
+	struct dirent *e;
+	long n = 0;
+	DIR *d;
+	int fd;
+
+	errno = 0;
+	if (!strcmp(argv[1], "list")) {
+		d = opendir(argv[2]);
+		while (d && (e = readdir(d)))
+			n++;
+		if (d && !errno) {
+			printf("done %ld\n", n);
+			closedir(d);
+			return 0;
+		}
+	} else if (!strcmp(argv[1], "create")) {
+		fd = open(argv[2], O_WRONLY | O_CREAT | O_EXCL, 0644);
+		if (fd >= 0 && !fsync(fd) && !close(fd)) {
+			printf("done\n");
+			return 0;
+		}
+	} else if (!mount(argv[2], argv[3], argv[4], 0, argv[5])) {
+		printf("done\n");
+		return 0;
+	}
+	printf("errno=%s\n", strerrorname_np(errno));
+	return 0;
+}
+
 /* One pread/pwrite (or a checked pread) of LEN bytes at OFF. */
 static void transfer(int fd, const char *cmd, uint64_t off, size_t len, uint64_t seed)
 {
@@ -330,6 +403,8 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "scan") && argc == 6)
 		return scan(argv[2], strtoull(argv[3], NULL, 0), strtoull(argv[4], NULL, 0),
 			    strtoull(argv[5], NULL, 0));
+	if (!strcmp(cmd, "lbscan") && argc == 4)
+		return lbscan(argv[2], strtoull(argv[3], NULL, 0));
 	if (!strcmp(cmd, "race") && argc == 6)
 		return do_race(argv[2], strtoull(argv[3], NULL, 0), strtoull(argv[4], NULL, 0),
 			       strtoull(argv[5], NULL, 0));
@@ -341,6 +416,9 @@ int main(int argc, char **argv)
 		return rmmod(argv[2]);
 	if (!strcmp(cmd, "readfd") && argc == 3)
 		return readfd(atoi(argv[2]));
+	if (((!strcmp(cmd, "list") || !strcmp(cmd, "create")) && argc == 3) ||
+	    (!strcmp(cmd, "mount") && argc == 6))
+		return meta(argv);
 	if ((!strcmp(cmd, "blk") || !strcmp(cmd, "falloc")) && argc == 6)
 		return zero_range(cmd, argv[2], argv[3], strtoull(argv[4], NULL, 0),
 				  strtoull(argv[5], NULL, 0));

@@ -27,7 +27,7 @@ for t in "$@"; do
 	fi
 	start=$EPOCHSECONDS
 	# A suite's time limit: RPMEM_TEST_TIMEOUT (900 s), twice that for the
-	# two that run longest (6 to 10 minutes each on 2 cores under TCG),
+	# three that run longest (6 to 10 minutes each on 2 cores under TCG),
 	# and for poison_stress.sh that plus what its three targets may take
 	# (each STRESS_SECONDS, 60, plus 240 s to finish a turn); teardown.sh
 	# gets 45 s more for each race cycle past the default 20 (a cycle took
@@ -35,7 +35,7 @@ for t in "$@"; do
 	limit=${RPMEM_TEST_TIMEOUT:-900}
 	case $t in
 	teardown.sh) limit=$((limit * 2 + 45 * (${CYCLES:-20} > 20 ? ${CYCLES:-20} - 20 : 0))) ;;
-	fuzz.sh) limit=$((limit * 2)) ;;
+	fuzz.sh | metadata.sh) limit=$((limit * 2)) ;;
 	poison_stress.sh) limit=$((limit + 3 * (${STRESS_SECONDS:-60} + 240))) ;;
 	esac
 	timeout -k 10 "$limit" "./$t" >"$tap" 2>"$results/${t%.sh}.err"
