@@ -78,9 +78,10 @@ count_tap "$out/harness-selftest.tap" file
 # guest boots that run at once, one vCPU each (the suites are sequential, so
 # each guest keeps at most one host core busy): "main" (KUnit first, then
 # bind, blockio, the poison stress, zeroing, PMD and reflink suites, the
-# bind/unbind cycles, fuzzing, the benchmark smoke run, BTT and 4096-byte
-# sectors; it has a third NVDIMM, with labels), "dax" (the file system,
-# badblocks, poison, metadata and teardown suites), and "kmemleak"
+# bind/unbind cycles, fuzzing, the benchmark smoke run and BTT), "dax" (the
+# file system, badblocks, poison, metadata and teardown suites), "labels"
+# (4096-byte sectors and a 16 GiB namespace, on a third NVDIMM, with a
+# label area), and "kmemleak"
 # for leaks.sh, which needs a guest booted with kmemleak=on, three times
 # slower: it runs when named (make test-leaks; CI runs both).
 if [ $# -eq 0 ]; then
@@ -88,19 +89,27 @@ if [ $# -eq 0 ]; then
 		[ "$t" = leaks.sh ] || set -- "$@" "$t"
 	done
 fi
-main=() dax=() leaks=()
+main=() dax=() labels=() leaks=()
 for t in "$@"; do
 	case "${t%.sh}" in
 	leaks) leaks=(leaks) ;;
 	dax_fs | poison | badblocks | metadata | mf_sim | teardown) dax+=("$t") ;;
+	sector4k | large) labels+=("$t") ;;
 	*) main+=("$t") ;;
 	esac
 done
 # KUnit needs a boot of its own kind (rpmem only): the main one, even if no
-# main suite was asked for.
-[ "$DRIVER" = rpmem ] && [ ${#main[@]} -eq 0 ] && [ ${#dax[@]} -gt 0 ] && { main=("${dax[@]}"); dax=(); }
+# main suite was asked for; the labels one if only its suites were.
+labels_kunit=0
+if [ "$DRIVER" = rpmem ] && [ ${#main[@]} -eq 0 ]; then
+	if [ ${#dax[@]} -gt 0 ]; then
+		main=("${dax[@]}") dax=()
+	elif [ ${#labels[@]} -gt 0 ]; then
+		labels_kunit=1
+	fi
+fi
 boots=0
-for g in main dax leaks; do
+for g in main dax labels leaks; do
 	eval "[ \${#$g[@]} -gt 0 ]" && boots=$((boots + 1))
 done
 smp=$((boots > 1 ? 1 : 2))
@@ -132,7 +141,7 @@ boot() {
 	append+=$knobs
 	step "guest $name: $what$* against $DRIVER${append:+ (${append# })}"
 	RPMEM_APPEND="${RPMEM_APPEND:-} $append" RPMEM_SMP=$smp RPMEM_VM_NAME=$name \
-		RPMEM_LABEL_NVDIMM=$([ "$name" = main ] && echo 1 || echo 0) \
+		RPMEM_LABEL_NVDIMM=$([ "$name" = labels ] && echo 1 || echo 0) \
 		RPMEM_MEM=$([ "$name" = kmemleak ] && echo 2G || echo 3G) \
 		"$here/vm.sh" "$kdir" "$results" "$vm_timeout" \
 		"$here/guest-test.sh" "$DRIVER" "$root/rpmem.ko" "$kunit" "$@" &
@@ -140,6 +149,7 @@ boot() {
 }
 [ ${#leaks[@]} -gt 0 ] && boot kmemleak "$out/kmemleak" 0 kmemleak=on leaks
 [ ${#dax[@]} -gt 0 ] && boot dax "$out/dax" 0 "" "${dax[@]}"
+[ ${#labels[@]} -gt 0 ] && boot labels "$out/labels" $labels_kunit "" "${labels[@]}"
 [ ${#main[@]} -gt 0 ] && boot main "$out" 1 "" "${main[@]}"
 vm_status=0
 for pid in "${vm_pids[@]}"; do
@@ -151,6 +161,7 @@ done
 echo
 [ ${#main[@]} -gt 0 ] && count_guest "$out" "$([ "$DRIVER" = rpmem ] && echo 1 || echo 0)" "${main[@]}"
 [ ${#dax[@]} -gt 0 ] && count_guest "$out/dax" 0 "${dax[@]}"
+[ ${#labels[@]} -gt 0 ] && count_guest "$out/labels" $labels_kunit "${labels[@]}"
 [ ${#leaks[@]} -gt 0 ] && count_guest "$out/kmemleak" 0 "${leaks[@]}"
 # The benchmark smoke run's report: numbers from a KASAN kernel, so a check
 # of the reporting path, not a result (make bench gives those).

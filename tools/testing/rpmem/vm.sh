@@ -15,9 +15,10 @@
 #   SCRIPT       run in the guest as root after the guest is set up
 # Extra QEMU options: RPMEM_QEMU_OPTS; extra kernel arguments: RPMEM_APPEND;
 # vCPUs: RPMEM_SMP (2); RAM: RPMEM_MEM (3G); size of each of the two NVDIMMs:
-# RPMEM_NVDIMM_SIZE (1G); RPMEM_LABEL_NVDIMM=1: a third one, of 512 MiB,
-# with a label area (namespaces made from labels, such as 4096-byte
-# sectors); name shown before progress lines: RPMEM_VM_NAME.
+# RPMEM_NVDIMM_SIZE (1G); RPMEM_LABEL_NVDIMM=1: a third one, of 16 GiB
+# (sparse), with a label area (namespaces made from labels, such as
+# 4096-byte sectors, or large ones); name shown before progress lines:
+# RPMEM_VM_NAME.
 # KVM: RPMEM_KVM=1 (off by default: TCG).
 set -euo pipefail
 
@@ -50,10 +51,13 @@ for i in 0 1; do
 		-device "nvdimm,id=nvdimm$i,memdev=nv$i")
 done
 
+maxmem=12G label_nvdimm=
 if [ "${RPMEM_LABEL_NVDIMM:-0}" = 1 ]; then
-	truncate -s 512M "$scratch/nvdimm2.img"
-	nvdimm_opts+=(-object "memory-backend-file,id=nv2,share=on,mem-path=$scratch/nvdimm2.img,size=512M,align=2M"
+	truncate -s 16G "$scratch/nvdimm2.img"
+	nvdimm_opts+=(-object "memory-backend-file,id=nv2,share=on,mem-path=$scratch/nvdimm2.img,size=16G,align=2M"
 		-device "nvdimm,id=nvdimm2,memdev=nv2,label-size=128K")
+	maxmem=32G
+	label_nvdimm=" rpmem_label_nvdimm=1"
 fi
 
 accel=tcg
@@ -68,7 +72,7 @@ cmdline="console=ttyS0 root=rpmemroot rootfstype=9p"
 cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro"
 cmdline+=" init=$here/guest-init.sh memmap=256M!1G"
 cmdline+=" panic=-1 softlockup_panic=0 hung_task_panic=0 log_buf_len=16M ${RPMEM_APPEND:-}"
-cmdline+=" rpmem_script=$script rpmem_results=$results rpmem_src=$src"
+cmdline+=" rpmem_script=$script rpmem_results=$results rpmem_src=$src$label_nvdimm"
 
 console="$scratch/console.log"
 progress="$scratch/progress.log"
@@ -76,7 +80,7 @@ progress="$scratch/progress.log"
 step "vm: booting $(basename "$bzimage") ($accel, timeout ${timeout_s}s); console log: $console"
 
 qemu=(qemu-system-x86_64 -nodefaults -accel "$accel" -machine pc,nvdimm=on
-	-cpu max,vendor=GenuineIntel,la57=off -smp "${RPMEM_SMP:-2}" -m "${RPMEM_MEM:-3G}",slots=4,maxmem=12G
+	-cpu max,vendor=GenuineIntel,la57=off -smp "${RPMEM_SMP:-2}" -m "${RPMEM_MEM:-3G}",slots=4,maxmem=$maxmem
 	"${nvdimm_opts[@]}"
 	-kernel "$bzimage" -append "$cmdline"
 	-virtfs local,path=/,mount_tag=rpmemroot,security_model=none,readonly=on,multidevs=remap

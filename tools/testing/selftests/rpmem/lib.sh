@@ -246,6 +246,52 @@ mce_inject() {
 		echo "$(printf '%#x' "$1")" >$d/addr && echo 0x8c >$d/misc && echo 1 >$d/bank
 }
 
+# label_region: the region of the NVDIMM with a label area (vm.sh
+# RPMEM_LABEL_NVDIMM=1): the one whose DIMM's labels ndctl can read. Until
+# its labels are initialised (label_namespace does it) the kernel treats
+# it as label-less, with one namespace over all of it.
+label_region() {
+	local r
+	for r in /sys/bus/nd/devices/region*; do
+		[ -e "$r/mapping0" ] || continue
+		ndctl read-labels -j "$(cut -d, -f1 <"$r/mapping0")" >/dev/null 2>&1 && { echo "${r##*/}"; return; }
+	done
+}
+
+# no_label_region WHAT: the suite's cases when there is no such region:
+# skipped, or failed in a guest that vm.sh gave one (rpmem_label_nvdimm=1
+# on the kernel command line).
+no_label_region() {
+	if [ "${rpmem_label_nvdimm:-0}" = 1 ]; then
+		ktap_fail "$1: the NVDIMM with a label area found"
+		ktap_skip_rest "$1" "no region found"
+	else
+		ktap_skip_rest "$1" "no NVDIMM with a label area (vm.sh RPMEM_LABEL_NVDIMM=1)"
+	fi
+	ktap_finished
+	exit
+}
+
+# label_namespace REGION MODE ARGS...: REGION emptied, its labels
+# initialised if ndctl needs them, and one namespace of MODE (ARGS to
+# ndctl create-namespace), whose name goes to NS.
+label_namespace() {
+	local region=$1 mode=$2 nmem out
+	shift 2
+	ndctl destroy-namespace all -r "$region" -f >/dev/null 2>&1
+	if ! out=$(ndctl create-namespace -r "$region" -m "$mode" "$@" 2>&1); then
+		nmem=$(cut -d, -f1 <"/sys/bus/nd/devices/$region/mapping0")
+		ndctl disable-region "$region" && ndctl init-labels -f "$nmem" &&
+			ndctl enable-region "$region" || return 1
+		out=$(ndctl create-namespace -r "$region" -m "$mode" "$@") || return 1
+	fi
+	[[ $out =~ \"dev\":\"(namespace[0-9.]+)\" ]] || { echo "$out"; return 1; }
+	NS=${BASH_REMATCH[1]}
+}
+
+# now_ms: the wall clock in milliseconds.
+now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
+
 # raw_again NS...: every NS made raw again (what each suite leaves behind).
 raw_again() {
 	local ns

@@ -3,7 +3,7 @@
 #
 # Poison on namespaces with 4096-byte logical blocks. Such namespaces are
 # made from labels: the guest's third NVDIMM has a label area
-# (RPMEM_LABEL_NVDIMM=1 in vm.sh, the main guest of make test), its labels
+# (RPMEM_LABEL_NVDIMM=1 in vm.sh, the labels guest of make test), its labels
 # are initialised and a raw namespace of 4096-byte sectors is created on
 # it. sysfs badblocks stays in 512-byte sectors, the I/O is in 4 KiB
 # blocks:
@@ -24,34 +24,13 @@ ktap_plan 11
 
 check "load $DRIVER" driver_load
 
-# The region of the NVDIMM with a label area: the NFIT region with room
-# for namespaces (the label-less ones are filled by theirs).
-region=
-for r in /sys/bus/nd/devices/region*; do
-	[ "$(read_attr "$r/available_size")" -gt 0 ] 2>/dev/null && region=${r##*/} && break
-done
-if [ -z "$region" ]; then
-	ktap_skip_rest "4096-byte sectors" "no NVDIMM with a label area (vm.sh RPMEM_LABEL_NVDIMM=1)"
-	ktap_finished
-	exit
-fi
-nmem=$(cut -d, -f1 </sys/bus/nd/devices/$region/mapping0)
-ktap_diag "labelled region $region on $nmem"
+region=$(label_region)
+[ -n "$region" ] || no_label_region "4096-byte sectors"
+ktap_diag "labelled region $region"
 
-# new_namespace MODE ARGS...: the labels initialised if needed, and one
-# namespace of MODE with 4096-byte sectors, whose name goes to NS.
-new_namespace() {
-	local mode=$1 out
-	shift
-	ndctl destroy-namespace all -r "$region" -f >/dev/null 2>&1
-	if ! out=$(ndctl create-namespace -r "$region" -m "$mode" -l 4096 "$@" 2>&1); then
-		ndctl disable-region "$region" && ndctl init-labels -f "$nmem" &&
-			ndctl enable-region "$region" || return 1
-		out=$(ndctl create-namespace -r "$region" -m "$mode" -l 4096 "$@") || return 1
-	fi
-	[[ $out =~ \"dev\":\"(namespace[0-9.]+)\" ]] || { echo "$out"; return 1; }
-	NS=${BASH_REMATCH[1]}
-}
+# new_namespace MODE ARGS...: one namespace of MODE with 4096-byte
+# sectors, of 512 MiB (xfs needs 300), whose name goes to NS.
+new_namespace() { label_namespace "$region" "$1" -l 4096 -s 512M "${@:2}"; }
 
 if ! setup "raw namespace with 4096-byte sectors on $region" new_namespace raw; then
 	ktap_skip_rest "4096-byte sectors" "the namespace could not be created"

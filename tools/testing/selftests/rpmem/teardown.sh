@@ -61,8 +61,6 @@ check "load $DRIVER" driver_load
 nfit=$(namespace_on ACPI.NFIT 0)
 e820=$(namespace_on e820 0)
 
-now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
-
 # nap SECONDS: sleep without an exec (a read that times out on a FIFO that
 # nobody writes); the polling loops below run it often, and every exec costs
 # a good fraction of a second in a KASAN guest under TCG.
