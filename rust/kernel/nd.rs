@@ -55,11 +55,11 @@ pub(crate) trait Driver: 'static {
     fn remove(dev: &NdDevice<Core>, data: Option<<Self::Data as ForeignOwnable>::Borrowed<'_>>);
 
     /// The system shuts down.
-    fn shutdown(dev: &NdDevice, data: Option<<Self::Data as ForeignOwnable>::Borrowed<'_>>);
+    fn shutdown(dev: &NdDevice<Locked>, data: Option<<Self::Data as ForeignOwnable>::Borrowed<'_>>);
 
     /// The bus tells the bound `dev` about `event`.
     fn notify(
-        dev: &NdDevice,
+        dev: &NdDevice<Locked>,
         data: Option<<Self::Data as ForeignOwnable>::Borrowed<'_>>,
         event: Event,
     );
@@ -154,8 +154,8 @@ impl<T: Driver> Registration<T> {
     /// Called by the driver core at shutdown for a device this driver
     /// bound, under its lock.
     unsafe extern "C" fn shutdown_callback(dev: *mut sys::device) {
-        // SAFETY: By the caller.
-        let dev = unsafe { NdDevice::from_raw(dev) };
+        // SAFETY: By the caller (bound, under its lock: `Locked`).
+        let dev = unsafe { NdDevice::<Locked>::from_raw(dev) };
         // SAFETY: Bound, under its lock.
         T::shutdown(&dev, unsafe { Self::data(&dev) });
     }
@@ -164,8 +164,8 @@ impl<T: Driver> Registration<T> {
     ///
     /// Called by the nd bus for a device this driver bound, under its lock.
     unsafe extern "C" fn notify_callback(dev: *mut sys::device, event: sys::nvdimm_event) {
-        // SAFETY: By the caller.
-        let dev = unsafe { NdDevice::from_raw(dev) };
+        // SAFETY: By the caller (bound, under its lock: `Locked`).
+        let dev = unsafe { NdDevice::<Locked>::from_raw(dev) };
         match Event::try_from(event) {
             // SAFETY: Bound, under its lock.
             Ok(event) => T::notify(&dev, unsafe { Self::data(&dev) }, event),
@@ -188,6 +188,13 @@ impl<T: Driver> PinnedDrop for Registration<T> {
 /// makes devices of this context, and only lends them.
 pub(crate) struct Core;
 
+/// The context of an [`NdDevice`] that its driver's other callbacks
+/// (shutdown, notify) hold: the device lock, the device bound to the
+/// driver, so what the bus lets change only while it is unbound (a btt
+/// device's namespace) stays. Only the [`Driver`] adapter makes devices of
+/// this context, and only lends them.
+pub(crate) struct Locked;
+
 /// The context of an [`NdDevice`] that anyone may hold.
 pub(crate) struct Normal;
 
@@ -200,7 +207,8 @@ pub(crate) struct Normal;
 /// driver matches, and `_ref` holds a reference to it: it stays valid for
 /// as long as this value exists. In context [`Core`], the caller of the
 /// driver's probe or remove holds the device lock, for as long as this
-/// value exists.
+/// value exists; in context [`Locked`], the caller of its shutdown or
+/// notify, with the device bound to the driver.
 pub(crate) struct NdDevice<Ctx = Normal> {
     dev: *mut sys::device,
     _ref: ARef<Device>,
@@ -240,7 +248,8 @@ impl<Ctx> NdDevice<Ctx> {
     /// `dev` must be a valid nd bus device of a type rpmem's driver matches
     /// (namespace io/pmem, pfn, btt or dax), with a reference held by the
     /// caller for the duration of this call; for [`Core`], the caller is the
-    /// device's probe or remove, and the value does not outlive it.
+    /// device's probe or remove, for [`Locked`] its shutdown or notify of the
+    /// driver that bound it, and the value does not outlive it.
     unsafe fn from_raw(dev: *mut sys::device) -> Self {
         // INVARIANT: By the safety requirements; `get_device` takes the
         // reference that keeps it valid.
@@ -281,39 +290,6 @@ impl<Ctx> NdDevice<Ctx> {
     pub(crate) fn is_btt(&self) -> bool {
         // SAFETY: By the type invariant `dev` is valid.
         unsafe { sys::is_nd_btt(self.dev) }
-    }
-
-    /// For a btt device: reloads the bad blocks that the BTT driver checks
-    /// on every read and write (its namespace's `nsio->bb`) from the bus's
-    /// poison list, as `nd_pmem` does on `NVDIMM_REVALIDATE_POISON`, so
-    /// that a machine check or a scrub that finds poison in the namespace
-    /// fails the BTT's reads of it with `EIO` instead of reading the media.
-    /// Nothing for any other device, or a btt device without a namespace.
-    pub(crate) fn revalidate_btt_poison(&self) {
-        if !self.is_btt() {
-            return;
-        }
-        // SAFETY: By the type invariant `dev` is valid, and a btt device
-        // (checked) embeds its `struct nd_btt`. Its namespace, when set, is
-        // an io namespace that outlives the btt device that claims it, a
-        // child of its region; `nvdimm_badblocks_populate` takes the bus
-        // lock and the list's own, as in `nd_pmem`.
-        unsafe {
-            let ndns = (*sys::to_nd_btt(self.dev)).ndns;
-            if ndns.is_null() {
-                return;
-            }
-            let nsio = sys::rpmem_to_nd_namespace_io(ndns);
-            let range = kernel::bindings::range {
-                start: (*nsio).res.start,
-                end: (*nsio).res.end,
-            };
-            sys::nvdimm_badblocks_populate(
-                sys::rpmem_parent_region(&raw mut (*ndns).dev),
-                &raw mut (*nsio).bb,
-                &range,
-            );
-        }
     }
 
     /// Whether a raw namespace gets struct pages (`memmap=` regions with
@@ -359,6 +335,42 @@ impl<Ctx> NdDevice<Ctx> {
     fn drvdata(&self) -> *mut kernel::ffi::c_void {
         // SAFETY: By the type invariant `dev` is valid.
         unsafe { sys::rpmem_get_drvdata(self.dev) }
+    }
+}
+
+impl NdDevice<Locked> {
+    /// For a btt device: reloads the bad blocks that the BTT driver checks
+    /// on every read and write (its namespace's `nsio->bb`) from the bus's
+    /// poison list, as `nd_pmem` does on `NVDIMM_REVALIDATE_POISON`, so
+    /// that a machine check or a scrub that finds poison in the namespace
+    /// fails the BTT's reads of it with `EIO` instead of reading the media.
+    /// Nothing for any other device, or a btt device without a namespace.
+    pub(crate) fn revalidate_btt_poison(&self) {
+        if !self.is_btt() {
+            return;
+        }
+        // SAFETY: By the type invariant `dev` is valid, and a btt device
+        // (checked) embeds its `struct nd_btt`. It is bound (`Locked`): the
+        // bus does not change the namespace of a bound btt device, and the
+        // namespace, an io namespace, outlives the btt device that claims
+        // it, a child of its region. `nvdimm_badblocks_populate` takes the
+        // bus lock and the list's own, as in `nd_pmem`.
+        unsafe {
+            let ndns = (*sys::to_nd_btt(self.dev)).ndns;
+            if ndns.is_null() {
+                return;
+            }
+            let nsio = sys::rpmem_to_nd_namespace_io(ndns);
+            let range = kernel::bindings::range {
+                start: (*nsio).res.start,
+                end: (*nsio).res.end,
+            };
+            sys::nvdimm_badblocks_populate(
+                sys::rpmem_parent_region(&raw mut (*ndns).dev),
+                &raw mut (*nsio).bb,
+                &range,
+            );
+        }
     }
 }
 

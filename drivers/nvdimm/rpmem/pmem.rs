@@ -605,11 +605,11 @@ impl nd::Driver for Pmem {
         Self::flush(dev.region());
     }
 
-    fn shutdown(dev: &NdDevice, _pmem: Option<Pin<&Pmem>>) {
+    fn shutdown(dev: &NdDevice<nd::Locked>, _pmem: Option<Pin<&Pmem>>) {
         Self::flush(dev.region());
     }
 
-    fn notify(dev: &NdDevice, pmem: Option<Pin<&Pmem>>, event: nd::Event) {
+    fn notify(dev: &NdDevice<nd::Locked>, pmem: Option<Pin<&Pmem>>, event: nd::Event) {
         let Some(pmem) = pmem else {
             // A btt device: the BTT driver checks its namespace's list.
             if let nd::Event::RevalidatePoison = event {
