@@ -388,8 +388,9 @@ exec 3<&-
 
 # --- memory_failure() racing unbind -------------------------------------------
 # NFIT fsdax with xfs mounted; fio verifying on the e820 device; loops of
-# simulated memory failures (memory_failure_sim, lib.sh) and of MADV_HWPOISON on random pages of a 16 MiB file (the
-# namespace's pages that hold file data) while the pfn device is unbound
+# simulated memory failures (memory_failure_sim, lib.sh) and of
+# MADV_HWPOISON on random pages of a 16 MiB file (the namespace's pages
+# that hold file data) while the pfn device is unbound
 # and bound again CYCLES times. Three kinds of trouble of the kernel's own
 # (nd_pmem has them too) are kept out, so that what is left is the driver:
 # - Not on random pages of xfs metadata: a failure there shuts xfs down,
