@@ -43,6 +43,6 @@ $bindgen "$header" \
 	--allowlist-var 'DAX_.*|ND_.*|NVDIMM_.*' \
 	--blocklist-type 'dev_pagemap|dev_pagemap_ops|vmem_altmap' \
 	-o "$out.tmp" -- $cflags -DMODULE -I"$srctree/drivers/nvdimm" -I"$here" -I"$here/../include"
-sed -i 's/pub const RPMEM_CONST_/pub const /' "$out.tmp"
+sed -i 's/pub const RPMEM_CONST_/pub const /g' "$out.tmp"
 mv "$out.tmp" "$out"
 echo "$key" >"$out.key"

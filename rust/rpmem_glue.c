@@ -5,7 +5,8 @@
  * with an rpmem_ prefix; the sysfs attribute tables (DEVICE_ATTR, and
  * is_visible on a .config option), which call back into the disk's Rust
  * operations; the string-valued module parameter (module_param_cb); the
- * export of rpmem_direct_access(). No driver logic lives here.
+ * export of rpmem_direct_access(); the weak references to nd_btt. No driver
+ * logic lives here.
  */
 #include <linux/blkdev.h>
 #include <linux/badblocks.h>
@@ -28,6 +29,35 @@
 
 /* Implemented in Rust (rust/kernel/dax.rs). */
 EXPORT_SYMBOL_GPL(rpmem_direct_access);
+
+/*
+ * The BTT's entry points (nd_btt.ko), referenced weakly: the module loader
+ * leaves an unresolved weak symbol NULL, so rpmem.ko loads (insmod) without
+ * nd_btt, and only BTT namespaces need it, loaded before rpmem (modprobe
+ * does that: modinfo still lists nd_btt in depends). symbol_request()
+ * cannot help: symbol_get() refuses symbols that are not EXPORT_SYMBOL_GPL,
+ * and these two are EXPORT_SYMBOL.
+ */
+extern int nvdimm_namespace_attach_btt(struct nd_namespace_common *ndns) __weak;
+extern int nvdimm_namespace_detach_btt(struct nd_btt *nd_btt) __weak;
+
+bool rpmem_has_btt(void)
+{
+	return nvdimm_namespace_attach_btt && nvdimm_namespace_detach_btt;
+}
+
+int rpmem_attach_btt(struct nd_namespace_common *ndns)
+{
+	if (!rpmem_has_btt())
+		return -EOPNOTSUPP;
+	return nvdimm_namespace_attach_btt(ndns);
+}
+
+void rpmem_detach_btt(struct nd_btt *nd_btt)
+{
+	if (rpmem_has_btt())
+		nvdimm_namespace_detach_btt(nd_btt);
+}
 
 /*
  * clear_poison: the kernel crate's module parameters are integers and

@@ -38,6 +38,10 @@ enum dax_access_mode;
 enum nvdimm_event;
 
 /* nd bus */
+struct nd_btt;
+bool rpmem_has_btt(void);
+int rpmem_attach_btt(struct nd_namespace_common *ndns);
+void rpmem_detach_btt(struct nd_btt *nd_btt);
 struct nd_namespace_io *rpmem_to_nd_namespace_io(struct nd_namespace_common *ndns);
 struct nd_region *rpmem_parent_region(struct device *dev);
 u32 rpmem_info_block_reserve(void);

@@ -19,6 +19,7 @@ use kernel::{error::to_result, prelude::*, types::Opaque};
 /// `inner` was initialised by `badblocks_init` and is released by
 /// `badblocks_exit` when this is dropped.
 #[pin_data(PinnedDrop)]
+#[repr(transparent)]
 pub(crate) struct BadBlocks {
     #[pin]
     inner: Opaque<sys::badblocks>,
@@ -40,6 +41,20 @@ impl BadBlocks {
                 to_result(unsafe { sys::badblocks_init(slot, 1) })
             }),
         })
+    }
+
+    /// The list at `bb`, which another owner initialised and frees (a
+    /// namespace's `nsio->bb`), borrowed.
+    ///
+    /// # Safety
+    ///
+    /// `bb` points to a `struct badblocks` initialised by `badblocks_init`
+    /// that stays valid, and is not freed, for `'a`.
+    pub(super) unsafe fn from_raw<'a>(bb: *mut sys::badblocks) -> &'a Self {
+        // SAFETY: `Self` is a transparent `Opaque<badblocks>`; by the safety
+        // requirements `bb` is initialised and valid for `'a`. A reference
+        // is never dropped, so `badblocks_exit` stays its owner's.
+        unsafe { &*bb.cast::<Self>() }
     }
 
     /// The C structure, for the gendisk and the nvdimm bus.

@@ -5,17 +5,31 @@
 //! being probed (a namespace, or the pfn/btt/dax device that claims one),
 //! its driver data, its namespace and its region.
 
-use super::{disk::Bio, mem::PmemMap, sys};
-use core::{marker::PhantomData, ops::Range};
+use super::{
+    badblocks::BadBlocks,
+    disk::Bio,
+    mem::{NoIoScope, PmemMap},
+    sys,
+};
+use core::{
+    marker::PhantomData,
+    ops::Range,
+    sync::atomic::{AtomicUsize, Ordering},
+};
 use kernel::{
     device::Device,
     error::{from_err_ptr, from_result, to_result},
+    ffi::{c_int, c_ulong, c_void},
     num::casts::IntoSafeCast,
     prelude::*,
     sync::{aref::ARef, Arc},
     types::{ForeignOwnable, Opaque},
     ThisModule,
 };
+
+// The module's aliases (`nd:t4*`, `nd:t5*` in rpmem_main.rs) name these
+// device types, as nd_pmem's MODULE_ALIAS_ND_DEVICE does.
+const _: () = assert!(sys::ND_DEVICE_NAMESPACE_IO == 4 && sys::ND_DEVICE_NAMESPACE_PMEM == 5);
 
 /// What the nd bus tells a bound device's driver (`enum nvdimm_event`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,6 +77,13 @@ pub(crate) trait Driver: 'static {
         data: Option<<Self::Data as ForeignOwnable>::Borrowed<'_>>,
         event: Event,
     );
+
+    /// Whether poison in `region` is cleared with the bus's clear-error
+    /// command; if not, the media is taken to have none to clear (emulated
+    /// NVDIMMs) and the range is only forgotten on the bus. Asked before
+    /// the BTT of a btt device writes over known poison (see
+    /// [`NdDevice::attach_btt`]).
+    fn firmware_clears(region: &Region) -> bool;
 }
 
 /// The registration of a [`Driver`] for namespace io/pmem devices (and the
@@ -314,15 +335,7 @@ impl<Ctx> NdDevice<Ctx> {
     pub(crate) fn region(&self) -> Region {
         // SAFETY: By the type invariant `dev` is valid; nd namespace devices
         // are children of their region, which outlives them.
-        let region = unsafe { sys::rpmem_parent_region(self.dev) };
-        // INVARIANT: The reference to its device keeps the region (freed by
-        // that device's release) valid.
-        Region {
-            region,
-            // SAFETY: `region` is valid (above); its device is referenced
-            // and released from any thread.
-            _ref: unsafe { Device::get_device(&raw mut (*region).dev) },
-        }
+        unsafe { Region::parent_of(self.dev) }
     }
 
     pub(crate) fn numa_node(&self) -> i32 {
@@ -427,26 +440,67 @@ impl NdDevice<Core> {
     }
 
     /// Attaches the BTT driver (nd_btt.ko) to this btt device; `EINVAL`
-    /// if it is not one.
-    pub(crate) fn attach_btt(&self, ns: &Namespace<'_>) -> Result {
+    /// if it is not one, `EOPNOTSUPP` if nd_btt was not loaded when this
+    /// module was (see [`btt_loaded`]). Then the BTT reaches its namespace's bytes through
+    /// [`btt_rw_bytes`], which clears poison (with `T`'s policy) before a
+    /// write over it, until [`Self::detach_btt`].
+    pub(crate) fn attach_btt<T: Driver>(&self, ns: &Namespace<'_>) -> Result {
         if !self.is_btt() {
             return Err(EINVAL);
         }
         // SAFETY: By the type invariant `ns` is valid, the namespace of this
         // btt device (`nvdimm_namespace_common_probe`).
-        to_result(unsafe { sys::nvdimm_namespace_attach_btt(ns.0) })
+        to_result(unsafe { sys::rpmem_attach_btt(ns.0) })?;
+        // SAFETY: `ns.0` is valid (above) and enabled by the attach
+        // (`devm_namespace_enable`), which set `rw_bytes`; the BTT's I/O
+        // may already call it, which the volatile accesses allow: a
+        // pointer-sized store is single-copy atomic, and either function
+        // serves a call.
+        unsafe {
+            let slot = &raw mut (*ns.0).rw_bytes;
+            let Some(nsio) = slot.read_volatile() else {
+                return Ok(());
+            };
+            let nsio = nsio as usize;
+            match NSIO_RW_BYTES.compare_exchange(0, nsio, Ordering::Release, Ordering::Acquire) {
+                Ok(_) => {}
+                Err(saved) if saved == nsio => {}
+                // Not the access of an io namespace (or hooked already).
+                Err(_) => return Ok(()),
+            }
+            let hook: RwBytes = btt_rw_bytes::<T>;
+            slot.write_volatile(Some(hook));
+        }
+        Ok(())
     }
 
-    /// Detaches the BTT driver from this btt device; nothing for any other
-    /// device. The nd bus calls `remove` only for a device whose probe
-    /// succeeded, so a btt device here has been attached.
+    /// Detaches the BTT driver from this btt device and gives its namespace
+    /// back its own byte access; nothing for any other device. The nd bus
+    /// calls `remove` only for a device whose probe succeeded, so a btt
+    /// device here has been attached.
     pub(crate) fn detach_btt(&self) {
         if !self.is_btt() {
             return;
         }
         // SAFETY: By the type invariant `dev` is valid; it is a btt device,
-        // attached by a successful probe.
-        unsafe { sys::nvdimm_namespace_detach_btt(sys::to_nd_btt(self.dev)) };
+        // attached by a successful probe, whose namespace stays claimed by
+        // it until after remove. Once `nvdimm_namespace_detach_btt` has
+        // removed the BTT's disk, nothing calls `rw_bytes` until the
+        // namespace is enabled again, which sets it anew.
+        unsafe {
+            let nd_btt = sys::to_nd_btt(self.dev);
+            let ndns = (*nd_btt).ndns;
+            sys::rpmem_detach_btt(nd_btt);
+            if ndns.is_null() {
+                return;
+            }
+            let slot = &raw mut (*ndns).rw_bytes;
+            let nsio = NSIO_RW_BYTES.load(Ordering::Acquire);
+            if nsio != 0 && slot.read_volatile().is_some_and(|f| f as usize != nsio) {
+                // SAFETY: `nsio` came from a valid `RwBytes` (`attach_btt`).
+                slot.write_volatile(Some(core::mem::transmute::<usize, RwBytes>(nsio)));
+            }
+        }
     }
 
     /// Reserves `range` for this device until it is unbound.
@@ -769,6 +823,135 @@ impl Pfn<'_> {
     }
 }
 
+/// Whether the BTT driver's entry points were resolved when this module was
+/// loaded: nd_btt.ko is referenced weakly (rust/rpmem_glue.c), so that the
+/// module loads without it; modprobe loads it first (it is in `depends`).
+pub(crate) fn btt_loaded() -> bool {
+    // SAFETY: Compares two addresses the module loader set, with null.
+    unsafe { sys::rpmem_has_btt() }
+}
+
+/// The type of `rw_bytes` in `struct nd_namespace_common`.
+type RwBytes = unsafe extern "C" fn(
+    *mut sys::nd_namespace_common,
+    sys::resource_size_t,
+    *mut c_void,
+    usize,
+    c_int,
+    c_ulong,
+) -> c_int;
+
+/// The byte access that `devm_nsio_enable` gives every io namespace
+/// (`nsio_rw_bytes`, static in drivers/nvdimm/claim.c), saved by the first
+/// [`NdDevice::attach_btt`]: 0 before, then that one value for good.
+static NSIO_RW_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+/// `READ` of include/linux/kernel.h: any other `rw` is a write.
+const READ: c_int = 0;
+
+/// The byte access (`rw_bytes`) of the namespace under a btt device while
+/// rpmem drives it: `nsio_rw_bytes`, except that a write over known poison
+/// first clears it, with the driver's policy, and drops its records from
+/// the namespace's list; a clear that fails fails the write with `EIO`,
+/// and nothing is written.
+///
+/// Why: `nsio_rw_bytes` compares a negative `long` (the clear's error) with
+/// a `size_t` (`cleared < size`, false), so when the bus has no clear-error
+/// command (QEMU's NVDIMMs: `-ENOTTY`) it writes over the poison, keeps the
+/// record and reports success. The BTT zeroes a free block that is known
+/// bad before it reuses it (`arena_clear_freelist_error`) and retries as
+/// long as the block is still bad (`btt_write_pg`): with that success, for
+/// ever on one CPU (the block belongs to the CPU's lane), and until the
+/// writer migrates on several.
+///
+/// # Safety
+///
+/// Called by the BTT as `rw_bytes` of `ndns`, an enabled io namespace,
+/// with `buf` valid for `size` bytes.
+unsafe extern "C" fn btt_rw_bytes<T: Driver>(
+    ndns: *mut sys::nd_namespace_common,
+    offset: sys::resource_size_t,
+    buf: *mut c_void,
+    size: usize,
+    rw: c_int,
+    flags: c_ulong,
+) -> c_int {
+    let atomic: c_ulong = sys::NVDIMM_IO_ATOMIC.into_safe_cast();
+    let atomic = flags & atomic != 0;
+    if rw != READ && !atomic {
+        // SAFETY: By the safety requirements.
+        if let Err(err) = unsafe { clear_btt_poison::<T>(ndns, offset, size) } {
+            return err.to_errno();
+        }
+    }
+    // Set before this function was installed, so found at once; the loop
+    // only covers a CPU that saw the hook before the saved value.
+    let nsio = loop {
+        match NSIO_RW_BYTES.load(Ordering::Acquire) {
+            0 => core::hint::spin_loop(),
+            nsio => break nsio,
+        }
+    };
+    // SAFETY: `nsio` came from a valid `RwBytes` (`attach_btt`), called
+    // with the caller's own arguments.
+    unsafe { core::mem::transmute::<usize, RwBytes>(nsio)(ndns, offset, buf, size, rw, flags) }
+}
+
+/// Clears the known poison under a sleeping write of `size` bytes at
+/// `offset` into the namespace `ndns` (as `nsio_rw_bytes` means to): all of
+/// it and its records, or `EIO` with the records kept. Nothing for a
+/// write without poison; unaligned or out-of-range writes are left to
+/// `nsio_rw_bytes`, which refuses them.
+///
+/// # Safety
+///
+/// `ndns` is an enabled io namespace.
+unsafe fn clear_btt_poison<T: Driver>(
+    ndns: *mut sys::nd_namespace_common,
+    offset: u64,
+    size: usize,
+) -> Result {
+    const SECTOR: u64 = 512;
+    // SAFETY: By the safety requirements `ndns` is an io namespace,
+    // enabled: its `nsio` (`bb`, `addr`, `size`, `res`) is set up and stays
+    // so while the BTT uses it.
+    let nsio = unsafe { sys::rpmem_to_nd_namespace_io(ndns) };
+    let len = u64::try_from(size).map_err(|_| EIO)?;
+    let at = usize::try_from(offset).map_err(|_| EIO)?;
+    // SAFETY: See above.
+    let (ns_size, res_start, addr) = unsafe { ((*nsio).size, (*nsio).res.start, (*nsio).addr) };
+    let aligned = offset % SECTOR == 0 && len % SECTOR == 0;
+    if len == 0 || !aligned || offset.saturating_add(len) > ns_size {
+        return Ok(());
+    }
+    let sectors = offset / SECTOR..(offset + len) / SECTOR;
+    // SAFETY: See above; `nsio->bb` is initialised (`devm_init_badblocks`).
+    let bb = unsafe { BadBlocks::from_raw(&raw mut (*nsio).bb) };
+    if bb.check(sectors.clone()).is_none() {
+        return Ok(());
+    }
+    let len32 = u32::try_from(len).map_err(|_| EIO)?;
+    let phys = res_start + offset;
+    // The clear-error command and the bus list allocate; this is the BTT's
+    // write path.
+    let _noio = NoIoScope::enter();
+    // SAFETY: `ndns` is valid; its parent is its region.
+    let region = unsafe { Region::parent_of(&raw mut (*ndns).dev) };
+    if T::firmware_clears(&region) {
+        // SAFETY: `ndns` is a valid nd device.
+        unsafe { Region::clear_poison_of(&raw mut (*ndns).dev, phys, len32) }?;
+    } else {
+        region.forget_poison(phys, len32);
+    }
+    if !bb.clear(sectors) {
+        return Err(EIO);
+    }
+    // SAFETY: `addr..addr + size` is the namespace's mapping (checked
+    // range); stale cache lines of the poisoned range go.
+    unsafe { sys::arch_invalidate_pmem(addr.byte_add(at), size) };
+    Ok(())
+}
+
 /// The region a namespace lives in.
 ///
 /// # Invariants
@@ -787,6 +970,26 @@ unsafe impl Send for Region {}
 unsafe impl Sync for Region {}
 
 impl Region {
+    /// The region of `dev`, referenced.
+    ///
+    /// # Safety
+    ///
+    /// `dev` is a valid nd namespace device (or a pfn/btt/dax device), a
+    /// child of its region.
+    unsafe fn parent_of(dev: *mut sys::device) -> Self {
+        // SAFETY: By the safety requirements; regions outlive their
+        // children.
+        let region = unsafe { sys::rpmem_parent_region(dev) };
+        // INVARIANT: The reference to its device keeps the region (freed by
+        // that device's release) valid.
+        Region {
+            region,
+            // SAFETY: `region` is valid (above); its device is referenced
+            // and released from any thread.
+            _ref: unsafe { Device::get_device(&raw mut (*region).dev) },
+        }
+    }
+
     /// `nvdimm_flush`: the region's write-pending queues are flushed, data
     /// written before is durable.
     pub(crate) fn flush(&self) -> Result {
@@ -889,24 +1092,63 @@ impl Region {
         }
     }
 
-    /// Forgets `len` bytes at `phys` in the bus's list of known poison (as
-    /// a firmware clear does), so that a later revalidation does not bring
-    /// back a record cleared in software.
+    /// Forgets `len` bytes at `phys` in the bus's list of known poison and
+    /// in the region's own list (`regionN/badblocks`, which `ndctl list
+    /// --media-errors` reads), as a firmware clear does
+    /// (`nvdimm_account_cleared_poison`), so that neither a later
+    /// revalidation nor ndctl brings back a record cleared in software.
     pub(crate) fn forget_poison(&self, phys: u64, len: u32) {
         // SAFETY: The bus lives as long as the region; `badrange_forget`
         // takes the list's own lock.
         unsafe { sys::badrange_forget(&raw mut (*self.bus()).badrange, phys, len) };
+        // SAFETY: By the type invariant `self.region` is valid; its `bb` is
+        // initialised while it exists (`nd_region_probe` sets it up before
+        // its namespaces appear) and takes its own lock, and its `bb_state`
+        // is set then or null.
+        let (start, size, bb, bb_state) = unsafe {
+            let r = self.region;
+            (
+                (*r).ndr_start,
+                (*r).ndr_size,
+                &raw mut (*r).bb,
+                (*r).bb_state,
+            )
+        };
+        let end = phys.saturating_add(len.into());
+        if phys < start || end > start.saturating_add(size) || len < 512 {
+            return;
+        }
+        // SAFETY: See above.
+        let bb = unsafe { BadBlocks::from_raw(bb) };
+        let sector = (phys - start) / 512;
+        bb.clear(sector..sector + u64::from(len) / 512);
+        if !bb_state.is_null() {
+            // SAFETY: A non-null `bb_state` is the region's referenced
+            // sysfs node, released only when the region goes.
+            unsafe { sys::rpmem_sysfs_notify_dirent(bb_state) };
+        }
     }
 
-    /// Firmware clear-error over `phys..phys + len` via the bus of `dev`:
-    /// bytes cleared, or the error.
-    pub(crate) fn clear_poison<C>(dev: &NdDevice<C>, phys: u64, len: u32) -> Result<u64> {
-        // SAFETY: By the type invariant `dev` is valid.
-        let rc = unsafe { sys::nvdimm_clear_poison(dev.as_raw(), phys, len) };
-        if rc < 0 {
-            Err(Error::from_errno(rc as i32))
-        } else {
-            Ok(rc as u64)
+    /// Firmware clear-error over all of `phys..phys + len` via the bus of
+    /// `dev`; `EIO` if the command failed (QEMU's NVDIMMs have none) or
+    /// cleared less than all of it.
+    pub(crate) fn clear_poison<C>(dev: &NdDevice<C>, phys: u64, len: u32) -> Result {
+        // SAFETY: By the type invariant `dev` is a valid nd device.
+        unsafe { Self::clear_poison_of(dev.as_raw(), phys, len) }
+    }
+
+    /// [`Self::clear_poison`] for a raw device pointer.
+    ///
+    /// # Safety
+    ///
+    /// `dev` is a valid nd device.
+    unsafe fn clear_poison_of(dev: *mut sys::device, phys: u64, len: u32) -> Result {
+        // SAFETY: By the safety requirements; the command takes the bus's
+        // locks.
+        let cleared = unsafe { sys::nvdimm_clear_poison(dev, phys, len) };
+        match u64::try_from(cleared) {
+            Ok(c) if c >= u64::from(len) => Ok(()),
+            _ => Err(EIO),
         }
     }
 }

@@ -15,7 +15,6 @@ use crate::{
         nd::{self, Core, DataSlot, Namespace, NdDevice, Region},
         pagemap::{self, MfFlags, PageMap},
     },
-    parse::ClearPolicy,
     poison::{self, Poison},
     range::{self, Layout, PAGE_SHIFT, PAGE_SIZE, SECTORS_PER_PAGE, SECTOR_SHIFT},
 };
@@ -54,7 +53,13 @@ impl Pmem {
     fn bind(dev: &NdDevice<Core>, slot: DataSlot<'_, Data>) -> Result {
         let ns = dev.namespace()?;
         if dev.is_btt() {
-            return dev.attach_btt(&ns);
+            if !nd::btt_loaded() {
+                dev_err!(
+                    dev.device(),
+                    "a BTT (sector mode) namespace needs nd_btt, which was not loaded when rpmem was: modprobe nd_btt, then load rpmem again\n"
+                );
+            }
+            return dev.attach_btt::<Self>(&ns);
         }
         if dev.is_pfn() {
             return Self::attach(dev, slot, ns);
@@ -307,16 +312,8 @@ impl Pmem {
         let offset = self.layout.offset_of(sectors.start);
         let len = u32::try_from((sectors.end - sectors.start) << SECTOR_SHIFT).map_err(|_| EIO)?;
         let phys = self.layout.phys_addr + offset;
-        let firmware = match poison::clear_policy() {
-            ClearPolicy::Firmware => true,
-            ClearPolicy::Software => false,
-            ClearPolicy::Auto => self.region.can_clear_errors(),
-        };
-        if firmware {
-            match Region::clear_poison(&self.dev, phys, len) {
-                Ok(cleared) if cleared >= u64::from(len) => {}
-                _ => return Err(EIO),
-            }
+        if poison::firmware_clears(&self.region) {
+            Region::clear_poison(&self.dev, phys, len)?;
             poison::count(&self.poison.counters.firmware_clears);
         } else {
             self.region.forget_poison(phys, len);
@@ -621,6 +618,10 @@ impl nd::Driver for Pmem {
             nd::Event::RevalidatePoison => pmem.revalidate_poison(),
             nd::Event::RevalidateRegion => pmem.revalidate_region(),
         }
+    }
+
+    fn firmware_clears(region: &Region) -> bool {
+        poison::firmware_clears(region)
     }
 }
 

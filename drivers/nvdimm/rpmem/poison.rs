@@ -17,6 +17,7 @@
 use crate::{
     extents::{self, Extent},
     kernel_ext::badblocks::BadBlocks,
+    kernel_ext::nd::Region,
     kernel_ext::param::{string_param_ops, StringParam},
     kernel_ext::{disk::SysfsPage, rcu::Writer},
     parse::ClearPolicy,
@@ -38,6 +39,17 @@ pub(crate) fn clear_policy() -> ClearPolicy {
         .ok()
         .and_then(|v| ClearPolicy::try_from(v).ok())
         .unwrap_or(ClearPolicy::Auto)
+}
+
+/// Whether poison in `region` is cleared with the bus's clear-error command
+/// (else forgotten on the bus: nothing to clear on emulated media), by the
+/// clearing policy.
+pub(crate) fn firmware_clears(region: &Region) -> bool {
+    match clear_policy() {
+        ClearPolicy::Firmware => true,
+        ClearPolicy::Software => false,
+        ClearPolicy::Auto => region.can_clear_errors(),
+    }
 }
 
 /// Whether simulated memory failures (`MF_SW_SIMULATED`) are recorded as

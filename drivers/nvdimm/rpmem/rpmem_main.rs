@@ -81,6 +81,10 @@ module! {
     authors: ["rpmem developers"],
     description: "Persistent memory block and DAX driver with poison recovery",
     license: "GPL",
+    // Bound by the nd bus's modalias as nd_pmem (MODULE_ALIAS_ND_DEVICE of
+    // ND_DEVICE_NAMESPACE_IO and _PMEM; checked in kernel_ext::nd), so that
+    // udev loads it for the namespaces when nd_pmem is blacklisted.
+    alias: ["nd:t4*", "nd:t5*"],
     params: {
         record_simulated: bool {
             default: false,

@@ -6,14 +6,22 @@
 # map=dev; ndctl shows their block devices; disable/enable and sysfs
 # unbind/bind work. A devdax namespace it leaves to dax_pmem and device_dax,
 # as nd_pmem does: daxctl sees the device and a mapping of it writes and
-# reads; made fsdax again, the namespace is the driver's again.
+# reads; made fsdax again, the namespace is the driver's again. rpmem.ko
+# carries the nd bus aliases nd_pmem carries, so udev loads it for the same
+# devices.
 cd "$(dirname "$0")" && . ./lib.sh
 
 ktap_header
-ktap_plan 20
+ktap_plan 21
 
 check "load $DRIVER" driver_load
 drv=$(nd_driver)
+nd_aliases() { modinfo -F alias "$1" | grep '^nd:' | sort | tr '\n' ' '; }
+if [ "$DRIVER" = nd_pmem ]; then
+	ktap_skip "rpmem.ko's nd bus aliases are nd_pmem's" "DRIVER=nd_pmem"
+else
+	expect_eq "rpmem.ko's nd bus aliases are nd_pmem's" "$(nd_aliases nd_pmem)" "$(nd_aliases "$RPMEM_KO")"
+fi
 
 nfit0=$(namespace_on ACPI.NFIT 0)
 nfit1=$(namespace_on ACPI.NFIT 1)
