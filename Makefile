@@ -4,7 +4,8 @@
 #
 #   make            build rpmem.ko (sets up the machine and the guest kernel
 #                   on first use; KDIR=/path builds against your own tree)
-#   make run        boot the QEMU NVDIMM guest and show rpmem at work
+#   make run        boot the QEMU NVDIMM guest (Debian's own kernel; FLAVOR=test:
+#                   the debug one) and show rpmem at work
 #   make test       every test: host cargo test, the harness self-test,
 #                   KUnit, selftests, dmesg
 #   make test-leaks leaks.sh in a kmemleak=on guest (slow; CI runs it too)
@@ -13,7 +14,7 @@
 #   make bench      rpmem against nd_pmem side by side (QUICK=1: smoke run)
 #   make vars       KDIR=, BZIMAGE=, MODULE= of this build
 #   make setup      install the toolchain, QEMU and guest tools (root)
-#   make kernel     build the guest kernel (FLAVOR=test|bench)
+#   make kernel     build the guest kernel (FLAVOR=test|bench|stock)
 #   make CLIPPY=1   build with clippy
 # The kernel Kbuild reads ./Kbuild for the module itself.
 

@@ -10,7 +10,8 @@
 #
 # usage: bench.sh [--quick]
 #   default: the "bench" kernel flavor (no KASAN, lockdep or KFENCE; built
-#            on demand), 5 rounds of 5 s per workload
+#            on demand), 5 rounds of 5 s per workload; FLAVOR=stock: Debian's
+#            own kernel (stock.sh), what users run
 #   --quick: a smoke run on the test kernel, 1 round of 1 s
 # ROUNDS= and SECONDS_PER_RUN= change the rounds and their length (also with
 # --quick); RPMEM_QEMU_OPTS="-icount shift=0,sleep=off,align=off" clocks the
@@ -21,7 +22,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 . "$here/lib.sh"
 
-flavor=bench rounds=${ROUNDS:-5} secs=${SECONDS_PER_RUN:-5} quick=
+flavor=${FLAVOR:-bench} rounds=${ROUNDS:-5} secs=${SECONDS_PER_RUN:-5} quick=
+case "$flavor" in bench | stock) ;; *) die "FLAVOR must be bench or stock" ;; esac
 # The page fault workload touches a 1 GiB file: 2 GiB NVDIMMs.
 nvdimm_size=2G
 if [ "${1:-}" = --quick ]; then
@@ -43,7 +45,13 @@ step "bench: building rpmem.ko against the $flavor kernel in $modsrc"
 mkdir -p "$modsrc"
 (cd "$root" && git ls-files -co --exclude-standard -- Kbuild Makefile rust drivers include tools/testing/rpmem/*.sh |
 	tar cf - -T -) | tar xf - -C "$modsrc"
-if ! make -C "$modsrc" KDIR="$kdir" >"$out/module-build.log" 2>&1; then
+# Debian's kernel: built in its toolchain root (build.sh, FLAVOR=stock).
+if [ "$flavor" = stock ]; then
+	modbuild=(env FLAVOR=stock make -C "$modsrc")
+else
+	modbuild=(make -C "$modsrc" KDIR="$kdir")
+fi
+if ! "${modbuild[@]}" >"$out/module-build.log" 2>&1; then
 	tail -n 30 "$out/module-build.log"
 	die "module build failed; log: $out/module-build.log"
 fi

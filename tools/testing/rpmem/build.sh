@@ -15,6 +15,31 @@ root=$(cd "$here/../../.." && pwd)
 what=${1:-modules}
 [ $# -gt 0 ] && shift
 
+# Debian's stock kernel: built in stock.sh's toolchain root, with the
+# rustc that built that kernel; then installed into the guest's module
+# folder, so that modprobe finds it there too.
+if [ -z "${KDIR:-}" ] && [ "${FLAVOR:-test}" = stock ]; then
+	"$here/setup.sh"
+	stock=$("$here/stock.sh")
+	release=$(cat "$stock/build/include/config/kernel.release")
+	case "$what" in
+	kdir) echo "$stock/build" ;;
+	vars)
+		echo "KDIR=$stock/build"
+		echo "BZIMAGE=$stock/arch/x86/boot/bzImage"
+		echo "MODULE=$root/rpmem.ko"
+		;;
+	modules)
+		step "module: building rpmem.ko for Debian's $release (stock toolchain root)"
+		"$here/stock.sh" make -C "$stock/build" M="$root" "$@" modules
+		install -D -m 0644 "$root/rpmem.ko" "$stock/modroot/lib/modules/$release/updates/rpmem.ko"
+		depmod -b "$stock/modroot" "$release"
+		;;
+	clean) "$here/stock.sh" make -C "$stock/build" M="$root" "$@" clean ;;
+	*) die "build.sh: unknown action '$what'" ;;
+	esac
+	exit
+fi
 if [ -z "${KDIR:-}" ]; then
 	"$here/setup.sh"
 	KDIR=$("$here/kernel.sh" "${FLAVOR:-test}")

@@ -37,18 +37,29 @@ export RPMEM_RESULTS=$rpmem_results
 
 # The guest kernel's modules live next to its build (kernel.sh installs them
 # there; a share of their own, as above, for a cache in /tmp): modprobe, for
-# the tests and for the kernel's own requests, looks there through a wrapper.
+# the tests and for the kernel's own requests, looks there through a wrapper
+# (and modinfo).
+# The host's modprobe.d (such as ndctl's install command for libnvdimm,
+# which runs /sbin/modprobe without the folder) is not the guest's: an
+# empty one of its own.
 modroot=$(cat "$rpmem_results/vm/modroot")
 mkdir -p "$modroot"
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=loose,ro rpmem_mods "$modroot"
-mkdir -p /tmp/bin
+mkdir -p /tmp/bin /tmp/modprobe.d
 cat >/tmp/bin/modprobe <<EOS
 #!/bin/sh
-exec /sbin/modprobe -d "$modroot" "\$@"
+exec /sbin/modprobe -C /tmp/modprobe.d -d "$modroot" "\$@"
 EOS
-chmod +x /tmp/bin/modprobe
+cat >/tmp/bin/modinfo <<EOS
+#!/bin/sh
+exec /sbin/modinfo -b "$modroot" "\$@"
+EOS
+chmod +x /tmp/bin/modprobe /tmp/bin/modinfo
 echo /tmp/bin/modprobe >/proc/sys/kernel/modprobe
 export PATH=/tmp/bin:$PATH
+# The NVDIMM buses (built in, or modules in the stock kernel, where udev
+# would load them).
+modprobe -a nfit nd_e820
 
 dmesg -n 5 2>/dev/null # warnings and worse on the console, for vm.sh's check
 echo "guest: kernel $(uname -r) up after $(cut -d' ' -f1 /proc/uptime)s" >&3

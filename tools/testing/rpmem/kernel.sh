@@ -6,7 +6,8 @@
 # "test" flavor), clang 19, Debian's rustc. The build lives in the cache,
 # keyed by everything it depends on; a matching build is reused as is.
 #
-# usage: kernel.sh test|bench      prints the build directory on stdout
+# usage: kernel.sh test|bench|stock      prints the build directory on stdout
+# (stock: Debian's own kernel, prepared by stock.sh, nothing compiled)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,15 +17,15 @@ flavor=${1:-test}
 case "$flavor" in
 test) frags="$here/rpmem.config $here/rpmem-debug.config" ;;
 bench) frags="$here/rpmem.config" ;;
-*) die "unknown kernel flavor '$flavor' (test or bench)" ;;
+stock) exec "$here/stock.sh" ;;
+*) die "unknown kernel flavor '$flavor' (test, bench or stock)" ;;
 esac
 
 # A fragment that cannot be read would key (and configure) another kernel.
 for f in $frags; do
 	[ -r "$f" ] || die "kernel: config fragment $f missing"
 done
-tarball=/usr/src/linux-source-7.3.tar.xz
-[ -r "$tarball" ] || die "$tarball missing: run 'make setup'"
+src=$(kernel_source)
 srcver=$(dpkg-query -W -f '${Version}' linux-source-7.3)
 
 # The key: source package version, fragments, compilers, bindgen, flavor.
@@ -37,21 +38,10 @@ key=$( {
 } | sha256sum | cut -c1-12)
 
 cache=$(rpmem_cache)
-src="$cache/linux-$srcver"
 out="$cache/build-$flavor-$key"
 if [ -e "$out/.rpmem-built" ]; then
 	echo "$out"
 	exit 0
-fi
-
-mkdir -p "$cache"
-if [ ! -e "$src/.rpmem-extracted" ]; then
-	step "kernel: extracting $tarball"
-	rm -rf "$src" "$src.tmp"
-	mkdir -p "$src.tmp"
-	tar -C "$src.tmp" --strip-components=1 -xf "$tarball"
-	touch "$src.tmp/.rpmem-extracted"
-	mv "$src.tmp" "$src"
 fi
 
 # One build per flavor is kept. A build of an older key becomes the start of

@@ -56,9 +56,9 @@ apt_q install -y --no-install-recommends \
 	flex bison bc libelf-dev libssl-dev cpio kmod xz-utils make gcc \
 	python3 >/dev/null
 
-step "setup: QEMU from bookworm-backports"
+step "setup: QEMU and debootstrap (the stock kernel's toolchain root) from bookworm-backports"
 apt_q install -y --no-install-recommends -t bookworm-backports \
-	qemu-system-x86 qemu-utils >/dev/null
+	qemu-system-x86 qemu-utils debootstrap >/dev/null
 
 step "setup: guest tools (ndctl, xfsprogs, e2fsprogs, fio, util-linux, busybox)"
 apt_q install -y --no-install-recommends \

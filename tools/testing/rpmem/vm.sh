@@ -33,6 +33,10 @@ script=$(realpath "$1")
 shift
 bzimage="$kbuild/arch/x86/boot/bzImage"
 [ -r "$bzimage" ] || die "no kernel at $bzimage"
+# A kernel whose 9p is modular (the stock one) brings an initramfs that
+# loads it and mounts the root (stock.sh).
+initrd=()
+[ -r "$kbuild/initrd.img" ] && initrd=(-initrd "$kbuild/initrd.img")
 
 mkdir -p "$results"
 results=$(realpath "$results")
@@ -82,7 +86,7 @@ step "vm: booting $(basename "$bzimage") ($accel, timeout ${timeout_s}s); consol
 qemu=(qemu-system-x86_64 -nodefaults -accel "$accel" -machine pc,nvdimm=on
 	-cpu max,vendor=GenuineIntel,la57=off -smp "${RPMEM_SMP:-2}" -m "${RPMEM_MEM:-3G}",slots=4,maxmem=$maxmem
 	"${nvdimm_opts[@]}"
-	-kernel "$bzimage" -append "$cmdline"
+	-kernel "$bzimage" "${initrd[@]}" -append "$cmdline"
 	-virtfs local,path=/,mount_tag=rpmemroot,security_model=none,readonly=on,multidevs=remap
 	-virtfs "local,path=$src,mount_tag=rpmem_src,security_model=none,readonly=on,multidevs=remap"
 	-virtfs "local,path=$results,mount_tag=rpmem_results,security_model=none,multidevs=remap"
