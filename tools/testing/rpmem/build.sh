@@ -5,12 +5,37 @@
 # guest kernel of flavor $FLAVOR (test by default) and build against it.
 # With KDIR=/path: build against that CONFIG_RUST kernel tree instead.
 #
-# usage: build.sh [modules|clean|vars|kdir] [extra kbuild args...]
+# usage: build.sh [modules|clean|vars|kdir|sign] [extra kbuild args...]
+# sign: sign rpmem.ko with the kernel's scripts/sign-file, with SIGN_KEY
+# (a PEM private key) and SIGN_CERT (its X.509 certificate), or else with a
+# local key made once in the cache (its certificate also in DER, for
+# mokutil --import).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 . "$here/lib.sh"
+
+# The signing key and certificate: SIGN_KEY and SIGN_CERT, or the local ones.
+signing_key() {
+	if [ -n "${SIGN_KEY:-}" ]; then
+		[ -r "$SIGN_KEY" ] && [ -r "${SIGN_CERT:-}" ] || die "SIGN_KEY needs a readable SIGN_CERT"
+		key=$(realpath "$SIGN_KEY") cert=$(realpath "$SIGN_CERT")
+		return
+	fi
+	local dir
+	dir="$(rpmem_cache)/signing"
+	key=$dir/key.pem cert=$dir/cert.pem
+	[ -r "$key" ] && return
+	step "sign: a local module signing key in $dir (mokutil --import $dir/cert.der to trust it)"
+	mkdir -p "$dir"
+	chmod 0700 "$dir"
+	openssl req -new -x509 -newkey rsa:4096 -nodes -days 36500 -sha256 -batch \
+		-subj "/CN=rpmem local module signing key/" -addext "extendedKeyUsage=codeSigning" \
+		-keyout "$key.tmp" -out "$cert" 2>"$dir/openssl.log" || die "openssl failed; log: $dir/openssl.log"
+	openssl x509 -in "$cert" -outform DER -out "$dir/cert.der"
+	mv "$key.tmp" "$key"
+}
 
 what=${1:-modules}
 [ $# -gt 0 ] && shift
@@ -21,21 +46,28 @@ what=${1:-modules}
 if [ -z "${KDIR:-}" ] && [ "${FLAVOR:-test}" = stock ]; then
 	"$here/setup.sh"
 	stock=$("$here/stock.sh")
-	release=$(cat "$stock/build/include/config/kernel.release")
+	release=$(cat "$stock/build/obj/include/config/kernel.release")
 	case "$what" in
-	kdir) echo "$stock/build" ;;
+	kdir) echo "$stock/build/obj" ;;
 	vars)
-		echo "KDIR=$stock/build"
+		echo "KDIR=$stock/build/obj"
 		echo "BZIMAGE=$stock/arch/x86/boot/bzImage"
 		echo "MODULE=$root/rpmem.ko"
 		;;
 	modules)
 		step "module: building rpmem.ko for Debian's $release (stock toolchain root)"
-		"$here/stock.sh" make -C "$stock/build" M="$root" "$@" modules
+		"$here/stock.sh" make M="$root" "$@" modules
 		install -D -m 0644 "$root/rpmem.ko" "$stock/modroot/lib/modules/$release/updates/rpmem.ko"
 		depmod -b "$stock/modroot" "$release"
 		;;
-	clean) "$here/stock.sh" make -C "$stock/build" M="$root" "$@" clean ;;
+	sign)
+		signing_key
+		step "sign: rpmem.ko with $cert"
+		RPMEM_STOCK_MOUNTS="$(dirname "$key") $(dirname "$cert")" "$here/stock.sh" run \
+			"$stock/build/obj/scripts/sign-file" sha256 "$key" "$cert" "$root/rpmem.ko"
+		install -D -m 0644 "$root/rpmem.ko" "$stock/modroot/lib/modules/$release/updates/rpmem.ko"
+		;;
+	clean) "$here/stock.sh" make M="$root" "$@" clean ;;
 	*) die "build.sh: unknown action '$what'" ;;
 	esac
 	exit
@@ -66,6 +98,12 @@ vars)
 modules)
 	step "module: building rpmem.ko against $KDIR"
 	make -C "$KDIR" M="$root" "${kargs[@]}" "$@" modules
+	;;
+sign)
+	[ -x "$KDIR/scripts/sign-file" ] || die "$KDIR has no scripts/sign-file (CONFIG_MODULE_SIG is off)"
+	signing_key
+	step "sign: rpmem.ko with $cert"
+	"$KDIR/scripts/sign-file" sha256 "$key" "$cert" "$root/rpmem.ko"
 	;;
 clean) make -C "$KDIR" M="$root" "${kargs[@]}" "$@" clean ;;
 *) die "build.sh: unknown action '$what'" ;;

@@ -25,6 +25,7 @@ make -s -C "$root/tools/testing/selftests/rpmem" || die "selftest helpers failed
 status=$?
 echo
 echo "summary:"
-sed -n 's/^summary: /  /p' "$out/guest.log" 2>/dev/null
+sed -n 's/^summary: /  /p' "$out/guest.log" 2>/dev/null | grep . ||
+	echo "  (no summary lines in the guest's log: the tour did not get that far)"
 echo "guest log: $out/guest.log, console: $out/vm/console.log"
 exit $status

@@ -11,19 +11,22 @@
 # Debian's headers package has no Rust metadata. So, all in the cache:
 # - root/: a Debian trixie root (debootstrap) with the toolchain Debian built
 #   the kernel with (rustc 1.85.1, bindgen 0.71.1, gcc 14; checked against
-#   the kernel's CONFIG_*_VERSION_TEXT);
-# - build/: linux-source-7.3 (the same source package) configured with
-#   Debian's .config and LOCALVERSION, `make modules_prepare` (which builds
-#   the kernel crate), and Debian's Module.symvers;
+#   the kernel's CONFIG_*_VERSION_TEXT by rust/distro.sh);
+# - headers/: Debian's linux-headers-$release (.config, Module.symvers);
+# - build/obj: linux-source-7.3 (the same source package) prepared for that
+#   kernel by rust/distro.sh, as DKMS does on a Debian machine: Debian's
+#   .config and LOCALVERSION, `make modules_prepare` (which builds the
+#   kernel crate), Debian's Module.symvers;
 # - arch/x86/boot/bzImage, modroot/lib/modules/$release: Debian's vmlinuz and
 #   modules; initrd.img: busybox and the 9p modules, to mount the guest's
 #   root (9p is modular in Debian's kernel).
 # vm.sh boots the directory printed on stdout like a kernel build; build.sh
-# (FLAVOR=stock) builds the module in root/ against build/.
+# (FLAVOR=stock) builds the module in root/ against build/obj.
 #
 # usage: stock.sh          prepare (or reuse); prints the directory
-#        stock.sh make ARGS  run make ARGS in the toolchain root, with this
-#                          tree and the kernel source at their own paths
+#        stock.sh make ARGS  make -C build/obj ARGS in the toolchain root, with
+#                          this tree and the kernel source at their own paths
+#        stock.sh run CMD    CMD there (RPMEM_STOCK_MOUNTS: more folders)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -41,7 +44,7 @@ src=$(kernel_source)
 srcver=$(dpkg-query -W -f '${Version}' linux-source-7.3)
 key=$( {
 	echo "$release $srcver $suite $tools"
-	cat "$0"
+	cat "$0" "$root/rust/distro.sh"
 } | sha256sum | cut -c1-12)
 out="$(rpmem_cache)/stock-$key"
 chroot_dir="$out/root"
@@ -52,28 +55,43 @@ chroot_dir="$out/root"
 in_root() {
 	unshare -m --propagation private bash -c '
 		r=$1; shift
-		for p in "$SRC" "$BUILD" "$TREE"; do
+		for p in $MOUNTS ${RPMEM_STOCK_MOUNTS:-}; do
 			mkdir -p "$r$p" && mount --bind "$p" "$r$p"
 		done
 		mount -t proc proc "$r/proc"
 		exec chroot "$r" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "$@"
 	' in_root "$chroot_dir" "$@"
 }
-export SRC=$src BUILD=$out/build TREE=$root
+export MOUNTS="$src $root $out/build $out/headers"
 
-if [ "${1:-}" = make ]; then
-	shift
+case "${1:-}" in
+make | run)
 	[ -e "$out/.rpmem-stock" ] || die "stock: $out is not prepared (run stock.sh)"
-	in_root make CC=x86_64-linux-gnu-gcc-14 HOSTCC=x86_64-linux-gnu-gcc-14 "$@"
+	if [ "$1" = make ]; then
+		shift
+		in_root "$root/rust/distro.sh" make "$out/build/obj" "$@"
+	else
+		shift
+		in_root "$@"
+	fi
 	exit
-fi
+	;;
+esac
 if [ -e "$out/.rpmem-stock" ]; then
+	touch "$out/.rpmem-stock"
 	echo "$out"
 	exit 0
 fi
 
 start=$(date +%s)
-rm -rf "$(rpmem_cache)"/stock-*
+# Other versions of this script made the other stock-* folders: removed
+# once unused for a day (another clone's run may be using or making one
+# now: its marker is touched at each use, the folder changes while made).
+for d in "$(rpmem_cache)"/stock-*; do
+	[ -d "$d" ] && [ "$d" != "$out" ] || continue
+	[ -n "$(find "$d/.rpmem-stock" "$d" -maxdepth 0 -mmin -1440 2>/dev/null)" ] || rm -rf "$d"
+done
+rm -rf "$out" # what an interrupted run left
 mkdir -p "$out/debs" "$out/x"
 step "stock: downloading Debian's kernel $release ($srcver): image, modules, headers"
 (cd "$out/debs" && apt-get download -q "linux-binary-$release=$srcver" "linux-modules-$release=$srcver" \
@@ -83,41 +101,17 @@ step "stock: downloading Debian's kernel $release ($srcver): image, modules, hea
 for deb in "$out"/debs/*.deb; do
 	dpkg-deb -x "$deb" "$out/x"
 done
-config="$out/x/usr/src/linux-headers-$release/.config"
-[ -r "$config" ] || die "stock: no .config in linux-headers-$release"
+headers=$out/headers
+mv "$out/x/usr/src/linux-headers-$release" "$headers"
 
 step "stock: Debian $suite toolchain root (debootstrap, a few minutes; log: $out/debootstrap.log)"
 debootstrap --variant=minbase --include="$(echo $tools | tr ' ' ,)" "$suite" "$chroot_dir" "$mirror" \
 	>"$out/debootstrap.log" 2>&1 ||
 	{ tail -n 5 "$out/debootstrap.log" >&2; die "stock: debootstrap failed; log: $out/debootstrap.log"; }
 
-# The toolchain must be the kernel's own, to the version text.
-want() { sed -n "s/^CONFIG_$1=\"\(.*\)\"/\1/p" "$config"; }
+step "stock: kernel crate for $release (rust/distro.sh prepare: Debian's .config, make modules_prepare)"
 mkdir -p "$out/build"
-have_rustc=$(in_root rustc --version)
-[ "$have_rustc" = "$(want RUSTC_VERSION_TEXT)" ] ||
-	die "stock: $suite's rustc is '$have_rustc', the kernel was built with '$(want RUSTC_VERSION_TEXT)'"
-have_bindgen=$(in_root bindgen --version | head -n 1)
-[ "$have_bindgen" = "$(want BINDGEN_VERSION_TEXT)" ] ||
-	die "stock: $suite's bindgen is '$have_bindgen', the kernel was built with '$(want BINDGEN_VERSION_TEXT)'"
-
-step "stock: kernel crate for $release (Debian's .config, make modules_prepare; log: $out/build/prepare.log)"
-cp "$config" "$out/build/.config"
-localversion=${release#"$(make -s -C "$src" kernelversion)"}
-kmake() {
-	in_root make -C "$src" O="$out/build" CC=x86_64-linux-gnu-gcc-14 HOSTCC=x86_64-linux-gnu-gcc-14 \
-		LOCALVERSION="$localversion" "$@"
-}
-kmake -s olddefconfig >"$out/build/prepare.log" 2>&1
-# olddefconfig must not have changed a thing but the compiler's name.
-if ! diff <(grep -v '^#\|^CONFIG_CC_VERSION_TEXT' "$config") \
-	<(grep -v '^#\|^CONFIG_CC_VERSION_TEXT' "$out/build/.config") >>"$out/build/prepare.log"; then
-	die "stock: Debian's .config does not carry over to this source; log: $out/build/prepare.log"
-fi
-[ "$(kmake -s kernelrelease)" = "$release" ] || die "stock: kernel release is not $release"
-kmake -j"$(nproc)" modules_prepare >>"$out/build/prepare.log" 2>&1 ||
-	{ tail -n 20 "$out/build/prepare.log" >&2; die "stock: modules_prepare failed; log: $out/build/prepare.log"; }
-cp "$out/x/usr/src/linux-headers-$release/Module.symvers" "$out/build/"
+in_root "$root/rust/distro.sh" prepare "$headers" "$src" "$out/build" >/dev/null
 
 step "stock: Debian's vmlinuz, modules and an initramfs for the 9p root"
 mkdir -p "$out/arch/x86/boot" "$out/modroot/lib/modules"
