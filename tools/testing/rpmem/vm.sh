@@ -99,20 +99,20 @@ start=$(date +%s)
 set +e
 timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null &
 qpid=$!
-# Show the guest's progress lines (its second serial port) as they come,
-# counting them; whatever the follower missed (QEMU truncates the file when
-# it opens it, which may come after the follower's first read, and the
+# Show the guest's progress lines (its second serial port) as they come
+# (sed -u: line by line; mawk would hold them until the end), keeping a copy
+# of what was shown; whatever the follower missed (QEMU truncates the file
+# when it opens it, which may come after the follower's first read, and the
 # follower stops with QEMU) is shown once QEMU is gone.
 prefix="    ${RPMEM_VM_NAME:+[$RPMEM_VM_NAME] }"
+show() { sed -u "s/\r\$//; s/^/$prefix/"; }
 shown="$scratch/progress.shown"
-echo 0 >"$shown"
-tail -n +1 -f --pid=$qpid "$progress" 2>/dev/null |
-	awk -v p="$prefix" -v f="$shown" '{ sub(/\r$/, ""); print p $0; fflush(); n++ } END { print n + 0 >f }' &
+tail -n +1 -f --pid=$qpid "$progress" 2>/dev/null | show | tee "$shown" &
 tpid=$!
 wait $qpid
 rc=$?
 wait $tpid 2>/dev/null
-tail -n +"$(($(cat "$shown") + 1))" "$progress" | awk -v p="$prefix" '{ sub(/\r$/, ""); print p $0 }'
+tail -n +"$(($(wc -l <"$shown") + 1))" "$progress" | show
 set -e
 elapsed=$(( $(date +%s) - start ))
 
