@@ -16,8 +16,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 . "$here/lib.sh"
 
-# The signing key and certificate: SIGN_KEY and SIGN_CERT, or the local ones.
+# The signing key and certificate: SIGN_KEY and SIGN_CERT, or the local
+# ones; and rpmem.ko as built (sign-file would append a second signature to
+# a signed one, which the kernel then fails to verify).
 signing_key() {
+	[ -e "$root/rpmem.ko" ] || die "no rpmem.ko to sign: make first"
+	[ "$(tail -c 28 "$root/rpmem.ko" | tr -d '\n')" != "~Module signature appended~" ] ||
+		die "rpmem.ko is signed already: make (which rebuilds it unsigned), then make sign"
 	if [ -n "${SIGN_KEY:-}" ]; then
 		[ -r "$SIGN_KEY" ] && [ -r "${SIGN_CERT:-}" ] || die "SIGN_KEY needs a readable SIGN_CERT"
 		key=$(realpath "$SIGN_KEY") cert=$(realpath "$SIGN_CERT")

@@ -9,11 +9,11 @@
 # `make dkms-install` (rust/distro.sh: the tree into /usr/src with a
 # dkms.conf and /etc/modprobe.d/rpmem.conf), `dkms install -k $release`
 # (which prepares the kernel crate with rust/distro.sh, builds and signs the
-# module), check what modinfo says, then `dkms autoinstall` after an unbuild
-# and with the kernel crate gone (what a kernel update runs). In the stock guest, with the DKMS
-# module in Debian's module tree and rpmem.conf in modprobe.d
-# (guest-dkms.sh): udev's modprobe of the namespaces' alias loads rpmem, not
-# nd_pmem, and rpmem binds them.
+# module), check what modinfo says, then `dkms autoinstall` after an
+# unbuild and with the kernel crate gone (what a kernel update runs). In the
+# stock guest, with the DKMS module in Debian's module tree and rpmem.conf
+# in modprobe.d (guest-dkms.sh): udev's modprobe of the namespaces' alias
+# loads rpmem, not nd_pmem, and rpmem binds them.
 # Also make sign (build.sh), on a copy of the tree built for the stock
 # kernel: the signature that the kernel's sign-file appended verifies with
 # the local certificate (openssl cms), and fails when a byte changes.
