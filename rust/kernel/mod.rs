@@ -24,7 +24,7 @@ pub(crate) mod mem;
 pub(crate) mod nd;
 pub(crate) mod pagemap;
 pub(crate) mod param;
-pub(crate) mod rcu;
+pub(crate) mod maple;
 pub(crate) mod sys;
 #[cfg(CONFIG_KUNIT)]
 mod tests;

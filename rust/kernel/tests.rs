@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! KUnit suites of the abstraction layer: the kaddr convention's exported
-//! entry point on a real DAX device, and the walk over a bio's bvecs.
+//! entry point on a real DAX device, the walk over a bio's bvecs, and the
+//! maple tree range set against a bitmap model.
 
 #[kernel::prelude::kunit_tests(rpmem_kaddr)]
 mod kaddr {
@@ -278,6 +279,154 @@ mod bvec {
         };
         assert_eq!(r, Err(EIO));
         assert_eq!(calls, 1);
+        Ok(())
+    }
+}
+
+#[kernel::prelude::kunit_tests(rpmem_range_set)]
+mod range_set {
+    use crate::kernel_ext::maple::RangeSet;
+    use kernel::alloc::AllocError;
+    use core::ops::Range;
+    use kernel::prelude::*;
+
+    /// Sectors of the model.
+    const SECTORS: u64 = 512;
+
+    /// A small deterministic generator (xorshift64).
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+    }
+
+    fn ranges(set: &RangeSet, within: Range<u64>) -> Result<KVec<Range<u64>>> {
+        let mut out = KVec::new();
+        let mut err: Result<(), AllocError> = Ok(());
+        set.each_overlapping(&within, |r| {
+            err = out.push(r, GFP_ATOMIC);
+            err.is_ok()
+        });
+        err?;
+        Ok(out)
+    }
+
+    #[test]
+    fn insert_merges_touching_and_remove_splits() -> Result {
+        let set = KBox::pin_init(RangeSet::new(), GFP_KERNEL)?;
+        {
+            let mut w = set.writer();
+            w.insert(0..4)?;
+            w.insert(8..12)?;
+            w.insert(20..24)?;
+            w.insert(4..8)?;
+            assert_eq!(w.len(), 2);
+            w.insert(9..10)?;
+            assert_eq!(w.len(), 2);
+            w.remove(2..3)?;
+            assert_eq!(w.len(), 3);
+            assert_eq!(w.insert(5..5), Err(EINVAL));
+            assert_eq!(w.insert(1..u64::MAX), Err(EINVAL));
+        }
+        assert_eq!(&ranges(&set, 0..100)?[..], &[0..2, 3..12, 20..24]);
+        assert_eq!(set.first_overlap(&(12..20)), None);
+        assert_eq!(set.first_overlap(&(11..30)), Some(3..12));
+        assert_eq!(set.first_overlap(&(5..5)), None);
+        set.writer().remove(0..u64::MAX)?;
+        assert!(set.is_empty());
+        assert_eq!(ranges(&set, 0..u64::MAX)?.len(), 0);
+        Ok(())
+    }
+
+    #[test]
+    fn matches_a_bitmap_model() -> Result {
+        let set = KBox::pin_init(RangeSet::new(), GFP_KERNEL)?;
+        let mut model = [false; SECTORS as usize];
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for step in 0..3000 {
+            let start = rng.below(SECTORS);
+            let r = start..(start + 1 + rng.below(24)).min(SECTORS);
+            let add = rng.below(3) != 0;
+            {
+                let mut w = set.writer();
+                if add {
+                    w.insert(r.clone())?;
+                } else {
+                    w.remove(r.clone())?;
+                }
+                if step % 500 == 499 {
+                    w.clear();
+                    model = [false; SECTORS as usize];
+                    continue;
+                }
+            }
+            model[r.start as usize..r.end as usize].fill(add);
+            // Sorted, non-empty, neither overlapping nor touching, exactly
+            // the model's sectors; `len` counts them.
+            let all = ranges(&set, 0..SECTORS)?;
+            assert_eq!(all.len(), set.len());
+            let mut bits = [false; SECTORS as usize];
+            for (i, e) in all.iter().enumerate() {
+                assert!(e.start < e.end);
+                if i > 0 {
+                    assert!(all[i - 1].end < e.start);
+                }
+                bits[e.start as usize..e.end as usize].fill(true);
+            }
+            assert!(bits == model);
+            // The first bad sector of a window is where the model has it.
+            let q = rng.below(SECTORS);
+            let w = q..(q + 1 + rng.below(40)).min(SECTORS);
+            let first = model[w.start as usize..w.end as usize]
+                .iter()
+                .position(|&b| b);
+            let got = set.first_overlap(&w);
+            assert_eq!(got.map(|g| g.start.max(w.start)), first.map(|i| w.start + i as u64));
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn many_ranges_in_random_order() -> Result {
+        // Deep enough for internal nodes with every slot in use.
+        const N: u64 = 5_000;
+        let set = KBox::pin_init(RangeSet::new(), GFP_KERNEL)?;
+        // Every odd 8-sector block, in a scattered order (a stride prime
+        // to N).
+        for i in 0..N {
+            let b = (i * 7919) % N;
+            set.writer().insert(b * 16 + 8..b * 16 + 16)?;
+        }
+        assert_eq!(set.len(), N as usize);
+        assert_eq!(set.first_overlap(&(0..8)), None);
+        assert_eq!(set.first_overlap(&(16 * 1234..16 * 1235)), Some(16 * 1234 + 8..16 * 1235));
+        // Filling the gaps merges everything into one range.
+        for b in 0..N {
+            set.writer().insert(b * 16..b * 16 + 8)?;
+        }
+        let all = ranges(&set, 0..u64::MAX)?;
+        assert_eq!((all.len(), all.first()), (1, Some(&(0..N * 16))));
+        for b in 0..N {
+            set.writer().remove(b * 16 + 3..b * 16 + 5)?;
+        }
+        assert_eq!(set.len(), N as usize + 1);
+        // One store that drops most of the tree, then the rest at once;
+        // the dead nodes are freed after a grace period.
+        set.writer().remove(16..N * 16 - 16)?;
+        let all = ranges(&set, 0..u64::MAX)?;
+        let end = N * 16;
+        assert_eq!(&all[..], &[0..3, 5..16, end - 16..end - 13, end - 11..end]);
+        set.writer().clear();
+        assert!(set.is_empty());
+        for b in 0..N {
+            set.writer().insert(b * 16..b * 16 + 2)?;
+        }
+        // Dropped full: the tree is destroyed after a grace period.
         Ok(())
     }
 }

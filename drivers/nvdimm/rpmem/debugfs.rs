@@ -108,7 +108,7 @@ fn lookup_bench(pmem: &Pmem, bench: &Bench, calls: u64) -> Result {
     if half == 0 {
         return Err(EINVAL);
     }
-    let records: u64 = pmem.poison().records()?.len().into_safe_cast();
+    let records: u64 = pmem.poison().len()?.into_safe_cast();
     let start = Instant::<Monotonic>::now();
     for i in 0..calls {
         let pgoff = 2 * (i.wrapping_mul(0x9e37_79b9) % half);

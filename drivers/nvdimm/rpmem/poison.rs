@@ -8,20 +8,28 @@
 //! search it, as nd_pmem's `is_bad_pmem` does: a single load when it is
 //! empty, else a seqlock read and a binary search. The first record it
 //! refuses (a lost record means real hardware would consume the poison)
-//! starts the lookup table: every record, merged and sorted, in an
-//! [`RcuExtents`] that lookups search alone, lock-free and in O(log n), until
-//! `struct badblocks` holds every record again. `struct badblocks` keeps
-//! what it can hold, for sysfs. Every change takes the table's writer lock,
-//! so the two never disagree.
+//! starts the lookup table: every record, merged and sorted, in a
+//! [`RangeSet`] (the kernel's maple tree) that lookups search alone,
+//! lock-free and in O(log n), until `struct badblocks` holds every record
+//! again. Inserting or clearing a record costs O(log n) at any size.
+//! `struct badblocks` keeps what it can hold. Every change takes the
+//! table's writer lock, so the two never disagree.
+//!
+//! Which of the two lookups search is the table's active flag, which a
+//! lookup reads inside the RCU read section in which it searches: it is set
+//! once the table holds every record, and cleared before the table is
+//! emptied, which waits for the lookups that may still search it.
 
 use crate::{
     extents::{self, Extent},
     kernel_ext::badblocks::BadBlocks,
     kernel_ext::nd::Region,
     kernel_ext::param::{string_param_ops, StringParam},
-    kernel_ext::{disk::SysfsPage, rcu::Writer},
+    kernel_ext::{
+        disk::SysfsPage,
+        maple::{RangeSet, RangeWriter},
+    },
     parse::ClearPolicy,
-    rcu_extents::{self, RcuExtents},
 };
 use core::ops::Range;
 use kernel::{
@@ -133,16 +141,17 @@ pub(crate) fn count(counter: &Atomic<u64>) {
 ///
 /// # Invariants
 ///
-/// While `table` is not empty it holds every record and `bb` a subset of
-/// them; while it is empty `bb` holds every record. Changes hold the writer
-/// of `table`.
+/// While `table` is active it holds every record and `bb` a subset of them;
+/// while it is not, `bb` holds every record. Changes hold the writer of
+/// `table`.
 #[pin_data]
 pub(crate) struct Poison {
     #[pin]
     bb: BadBlocks,
-    /// Every record, once `bb` has refused one.
+    /// Every record, once `bb` has refused one (then active: lookups
+    /// search it, not `bb`).
     #[pin]
-    table: RcuExtents,
+    table: RangeSet,
     /// Whether the "list full" warning was printed.
     warned: Atomic<bool>,
     pub(crate) counters: Counters,
@@ -153,7 +162,7 @@ impl Poison {
     pub(crate) fn new() -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             bb <- BadBlocks::new(),
-            table <- RcuExtents::new(),
+            table <- RangeSet::new(),
             warned: Atomic::new(false),
             counters: Counters::new(),
         })
@@ -165,7 +174,9 @@ impl Poison {
         &self.bb
     }
 
-    /// Whether there are no records at all: two loads.
+    /// Whether there are no records at all: two loads (the table may still
+    /// hold records while it is not active: then the answer is "not
+    /// empty", and a lookup searches `struct badblocks`).
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.bb.is_empty() && self.table.is_empty()
@@ -187,10 +198,17 @@ impl Poison {
     /// answer is then `None`, as `check`'s).
     #[inline(never)]
     pub(crate) fn search(&self, sectors: Range<u64>) -> Option<Range<u64>> {
-        if self.table.is_empty() {
+        // Not active: `struct badblocks` holds every record (or the table
+        // is being filled, and what is being added is not recorded yet).
+        if !self.table.is_active() {
             return self.bb.check(sectors);
         }
-        self.table.read(|all| extents::first_overlap(all, &sectors))
+        // Seen again in the read section of the search: a table that stops
+        // being active is emptied only after the section ends.
+        match self.table.first_overlap_if_active(&sectors) {
+            Some(found) => found,
+            None => self.bb.check(sectors),
+        }
     }
 
     /// Whether every record inside `span` lies inside `write`.
@@ -218,16 +236,24 @@ impl Poison {
             return Err(EINVAL);
         }
         let mut table = self.table.writer();
-        let starts_table = table.entries().is_empty();
+        let starts_table = !table.is_active();
         if starts_table {
             if self.bb.add(sectors.clone()).is_ok() {
                 return Ok(false);
             }
-            // INVARIANT: From here on the table holds every record.
-            table.replace(&self.bb_records()?)?;
+            self.fill_table(&mut table)?;
+            if let Err(e) = table.insert(sectors.clone()) {
+                // Not active: no lookup searches it.
+                table.clear();
+                return Err(e);
+            }
+            // INVARIANT: The table holds every record: lookups search it
+            // from now on.
+            table.activate();
+        } else {
+            // The table first: lookups search only it.
+            table.insert(sectors.clone())?;
         }
-        // The table first: lookups search only it.
-        rcu_extents::edit(&mut table, |all| extents::plan_insert(all, &sectors))?;
         let refused = starts_table || self.bb.add(sectors).is_err();
         if !refused {
             return Ok(false);
@@ -247,17 +273,21 @@ impl Poison {
             // only what remains a subset of it.
             return self.clear_past_full_list(&mut table, sectors);
         }
-        if table.entries().is_empty() {
+        if !table.is_active() {
             return Ok(());
         }
         // If this fails, `struct badblocks` lost records that the table
         // keeps: it is a subset still, and lookups search only the table.
-        rcu_extents::edit(&mut table, |all| extents::plan_remove(all, &sectors))?;
+        table.remove(sectors)?;
         // Back to `struct badblocks` alone once it holds every record again.
-        if table.entries().len() <= self.bb.count()
-            && self.bb_records().is_ok_and(|bb| bb[..] == *table.entries())
+        if table.len() <= self.bb.count()
+            && self
+                .bb_records()
+                .is_ok_and(|bb| self.table_records(&table).is_ok_and(|t| bb == t))
         {
-            table.clear();
+            // INVARIANT: `bb` holds every record; the table is emptied after
+            // the lookups that may still search it.
+            table.deactivate();
         }
         Ok(())
     }
@@ -267,12 +297,13 @@ impl Poison {
     /// `sectors`; then every kernel entry that overlaps them is dropped
     /// whole (which needs no split) and what is left of them outside
     /// `sectors` put back as far as there is room.
-    fn clear_past_full_list(&self, table: &mut Writer<'_, Extent>, sectors: Range<u64>) -> Result {
-        if table.entries().is_empty() {
-            // INVARIANT: From here on the table holds every record.
-            table.replace(&self.bb_records()?)?;
+    fn clear_past_full_list(&self, table: &mut RangeWriter<'_>, sectors: Range<u64>) -> Result {
+        if !table.is_active() {
+            self.fill_table(table)?;
+            // INVARIANT: The table holds every record.
+            table.activate();
         }
-        rcu_extents::edit(table, |all| extents::plan_remove(all, &sectors))?;
+        table.remove(sectors.clone())?;
         let mut rest = [None, None];
         while let Some(entry) = self.bb.check(sectors.clone()) {
             if !self.bb.clear(entry.clone()) {
@@ -293,9 +324,31 @@ impl Poison {
         Ok(())
     }
 
+    /// Puts every record of `struct badblocks` into the empty table (not
+    /// active). On failure (no memory) the table is left empty.
+    fn fill_table(&self, table: &mut RangeWriter<'_>) -> Result {
+        for (start, end) in self.bb_records()? {
+            if let Err(e) = table.insert(start..end) {
+                table.clear();
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// The records of the table, in order (its writer held, so that they
+    /// cannot change).
+    fn table_records(&self, table: &RangeWriter<'_>) -> Result<KVVec<Extent>> {
+        let mut all = KVVec::with_capacity(table.len(), GFP_KERNEL)?;
+        self.table.each_overlapping(&(0..u64::MAX), |r| {
+            all.push_within_capacity((r.start, r.end)).is_ok()
+        });
+        Ok(all)
+    }
+
     /// The records of `struct badblocks`, merged (its entries may touch).
-    fn bb_records(&self) -> Result<KVec<Extent>> {
-        let mut all: KVec<Extent> = KVec::new();
+    fn bb_records(&self) -> Result<KVVec<Extent>> {
+        let mut all: KVVec<Extent> = KVVec::new();
         for (start, end) in self.bb.entries()? {
             match all.last_mut() {
                 Some(last) if start <= last.1 => last.1 = last.1.max(end),
@@ -314,21 +367,21 @@ impl Poison {
     /// fills the page to its last byte once the text is longer, and sysfs
     /// warns about that (`nd_pmem` does it).
     pub(crate) fn show(&self, page: &mut SysfsPage<'_>) -> Result {
-        let mut lines = |all: &[Extent]| {
-            for &(start, end) in all {
-                if page
-                    .write_line(format_args!("{} {}\n", start, end - start))
-                    .is_err()
-                {
+        let mut line = |start: u64, end: u64| {
+            page.write_line(format_args!("{} {}\n", start, end - start))
+                .is_ok()
+        };
+        let table = self.table.writer();
+        if !table.is_active() {
+            // The kernel's entries, unmerged, as `badblocks_show` has them.
+            for (start, end) in self.bb.entries()? {
+                if !line(start, end) {
                     break;
                 }
             }
-        };
-        if self.table.is_empty() {
-            // The kernel's entries, unmerged, as `badblocks_show` has them.
-            lines(&self.bb.entries()?);
         } else {
-            self.table.read(lines);
+            self.table
+                .each_overlapping(&(0..u64::MAX), |r| line(r.start, r.end));
         }
         Ok(())
     }
@@ -336,17 +389,30 @@ impl Poison {
     /// Number of extents in the lookup table (0 while `struct badblocks`
     /// holds every record).
     pub(crate) fn table_len(&self) -> usize {
-        self.table.read(|all| all.len())
+        let table = self.table.writer();
+        if table.is_active() {
+            table.len()
+        } else {
+            0
+        }
+    }
+
+    /// Number of records (merged).
+    pub(crate) fn len(&self) -> Result<usize> {
+        let table = self.table.writer();
+        if table.is_active() {
+            Ok(table.len())
+        } else {
+            Ok(self.bb_records()?.len())
+        }
     }
 
     /// Every record, merged and sorted.
-    pub(crate) fn records(&self) -> Result<KVec<Extent>> {
+    pub(crate) fn records(&self) -> Result<KVVec<Extent>> {
         let table = self.table.writer();
-        if table.entries().is_empty() {
+        if !table.is_active() {
             return self.bb_records();
         }
-        let mut all = KVec::new();
-        all.extend_from_slice(table.entries(), GFP_KERNEL)?;
-        Ok(all)
+        self.table_records(&table)
     }
 }

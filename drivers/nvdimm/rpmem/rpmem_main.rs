@@ -71,7 +71,6 @@ mod pmem;
 mod poison;
 #[allow(unreachable_pub)]
 mod range;
-mod rcu_extents;
 #[cfg(CONFIG_KUNIT)]
 mod tests;
 

@@ -1,42 +1,57 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Summarise a benchmark run (bench_run.sh's raw.jsonl): per workload and
-driver the median, min and max, and the ratio rpmem / nd_pmem: the median
-of the rounds' ratios (each round measures both drivers back to back, so
-its ratio is free of the host's slow drift), with their min..max; written
-as results.json, results.md (printed too) and chart.svg (one bar pair per
-workload, normalised to nd_pmem's median, with the min..max spread as
-whiskers).
+"""Summarise benchmark runs (bench_run.sh's raw.jsonl, one per clock):
+per workload, poison level and driver every round's value, their median
+and spread, the mean latency, and the ratio rpmem / nd_pmem (the median of
+the rounds' ratios: each round measures both drivers back to back); then the
+poison store's scale run. Written as results.json, results.md (printed too)
+and chart.svg (one bar pair per workload, normalised to nd_pmem).
 
-usage: bench-report.py RESULTS_DIR [TITLE]
+usage: bench-report.py RESULTS_DIR TITLE [CLOCK=DIR ...]
+  CLOCK=DIR: a run's folder (holding raw.jsonl), e.g. icount=RESULTS/icount;
+  without any, RESULTS_DIR/raw.jsonl as one run named "run".
 """
 import json
-import math
 import statistics
 import sys
 from pathlib import Path
 
-HIGHER_IS_BETTER = {"MiB/s": True, "pages/s": True, "ps/call": False}
+HIGHER_IS_BETTER = {"IOPS": True, "MiB/s": True, "pages/s": True}
+SCALE_PREFIXES = ("inject_", "memory_", "lookup_", "repair_write_", "clean_write_")
+
+
+def spread(vals):
+    """(max - min) / median, in percent."""
+    med = statistics.median(vals)
+    return (max(vals) - min(vals)) / med * 100 if med else 0.0
 
 
 def summarise(rows):
     work = {}
     for r in rows:
-        w = work.setdefault(r["workload"], {"unit": r["unit"], "drivers": {}, "rounds": {}})
+        if r["workload"].startswith(SCALE_PREFIXES):
+            continue
+        key = (r["workload"], r.get("records", 0))
+        w = work.setdefault(key, {"unit": r["unit"], "drivers": {}, "rounds": {}, "lat": {}})
         w["drivers"].setdefault(r["driver"], []).append(r["value"])
+        if r.get("lat_ns"):
+            w["lat"].setdefault(r["driver"], []).append(r["lat_ns"])
         w["rounds"].setdefault(r["round"], {})[r["driver"]] = r["value"]
     out = []
-    for name, w in work.items():
-        entry = {"workload": name, "unit": w["unit"], "drivers": {}}
+    for (name, records), w in work.items():
+        entry = {"workload": name, "records": records, "unit": w["unit"], "drivers": {}}
         for drv, vals in w["drivers"].items():
             entry["drivers"][drv] = {
+                "rounds": vals,
                 "median": statistics.median(vals),
-                "min": min(vals),
-                "max": max(vals),
-                "rounds": len(vals),
+                "spread_pct": spread(vals),
             }
-        ratios = [r["rpmem"] / r["nd_pmem"] for r in w["rounds"].values()
-                  if r.get("nd_pmem", 0) > 0 and "rpmem" in r]
+            if drv in w["lat"]:
+                entry["drivers"][drv]["lat_ns"] = statistics.median(w["lat"][drv])
+        higher = HIGHER_IS_BETTER.get(w["unit"], True)
+        ratios = [(r["rpmem"] / r["nd_pmem"]) if higher else (r["nd_pmem"] / r["rpmem"])
+                  for r in w["rounds"].values()
+                  if r.get("nd_pmem", 0) > 0 and r.get("rpmem", 0) > 0]
         if ratios:
             entry["ratio"] = statistics.median(ratios)
             entry["ratio_min"], entry["ratio_max"] = min(ratios), max(ratios)
@@ -44,73 +59,105 @@ def summarise(rows):
     return out
 
 
+def scale_table(rows):
+    """The poison store's scale run: one row per record count."""
+    by_n = {}
+    for r in rows:
+        name = r["workload"]
+        if not name.startswith(SCALE_PREFIXES):
+            continue
+        kind, n = name.rsplit("_records_", 1)
+        by_n.setdefault(int(n), {}).setdefault(kind, []).append(r["value"])
+    return {n: {k: statistics.median(v) for k, v in kinds.items()} for n, kinds in sorted(by_n.items())}
+
+
 def fmt(v):
-    return f"{v:,.0f}" if v >= 100 else f"{v:.2f}"
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2f}"
 
 
-def markdown(summary, title):
-    lines = [f"### {title}", "",
-             "| workload | unit | nd_pmem median (min..max) | rpmem median (min..max) "
-             "| rpmem / nd_pmem, median of rounds (min..max) |",
-             "| --- | --- | --- | --- | --- |"]
-    for e in summary:
-        cells = []
-        for drv in ("nd_pmem", "rpmem"):
-            s = e["drivers"].get(drv)
-            if s is None:
-                cells.append("-")
-            elif s["max"] == 0:
-                cells.append("fails (0)")
-            else:
-                cells.append(f"{fmt(s['median'])} ({fmt(s['min'])}..{fmt(s['max'])})")
-        if "-" in e["drivers"]:
-            s = e["drivers"]["-"]
-            cells = [f"{fmt(s['median'])} ({fmt(s['min'])}..{fmt(s['max'])})", "(reference)"]
-        ratio = f"{e['ratio']:.2f} ({e['ratio_min']:.2f}..{e['ratio_max']:.2f})" if "ratio" in e else "-"
-        lines.append(f"| {e['workload']} | {e['unit']} | {cells[0]} | {cells[1]} | {ratio} |")
-    lines += lookup_growth(summary)
+def cell(s):
+    if s is None:
+        return "-"
+    if max(s["rounds"]) == 0:
+        return "fails (0)"
+    return " / ".join(fmt(v) for v in s["rounds"]) + f" ({s['spread_pct']:.2f}%)"
+
+
+def markdown(runs, title):
+    lines = [f"### {title}", ""]
+    for clock, (summary, scale) in runs.items():
+        lines += [f"#### {clock}", "",
+                  "Each driver's rounds (spread: (max - min) / median); ratio: rpmem / nd_pmem "
+                  "(for latencies and costs: nd_pmem / rpmem), so above 1.00 rpmem is cheaper.", "",
+                  "| workload | records | unit | nd_pmem rounds (spread) | rpmem rounds (spread) "
+                  "| mean latency ns, nd_pmem / rpmem | ratio (min..max) |",
+                  "| --- | --: | --- | --- | --- | --- | --- |"]
+        for e in summary:
+            d = e["drivers"]
+            if "-" in d:
+                lines.append(f"| {e['workload']} | - | {e['unit']} | {cell(d['-'])} | (reference) | - | - |")
+                continue
+            lat = "-"
+            if "lat_ns" in d.get("nd_pmem", {}) or "lat_ns" in d.get("rpmem", {}):
+                lat = " / ".join(fmt(d[x]["lat_ns"]) if "lat_ns" in d.get(x, {}) else "-"
+                                 for x in ("nd_pmem", "rpmem"))
+            ratio = f"{e['ratio']:.3f} ({e['ratio_min']:.3f}..{e['ratio_max']:.3f})" if "ratio" in e else "-"
+            lines.append(f"| {e['workload']} | {e['records']:,} | {e['unit']} | {cell(d.get('nd_pmem'))} "
+                         f"| {cell(d.get('rpmem'))} | {lat} | {ratio} |")
+        worst = max((s["spread_pct"] for e in summary for s in e["drivers"].values()
+                     if len(s["rounds"]) > 1 and max(s["rounds"]) > 0), default=None)
+        if worst is not None:
+            lines += ["", f"Largest spread of one driver's rounds: {worst:.2f}%."]
+        lines += scale_markdown(scale)
+        lines.append("")
     return "\n".join(lines) + "\n"
 
 
-def lookup_growth(summary):
-    """How the lookup cost grows with the number of poison records."""
-    cost = {}
-    for e in summary:
-        if e["workload"].startswith("lookup_records_") and "rpmem" in e["drivers"]:
-            cost[int(e["workload"].rsplit("_", 1)[1])] = e["drivers"]["rpmem"]["median"]
-    if not {1, 512, 10000} <= cost.keys() or min(cost.values()) <= 0:
+def scale_markdown(scale):
+    if not scale:
         return []
-    return ["", f"Lookup cost from 1 to 512 records: x{cost[512] / cost[1]:.2f} (flat: x1.00); "
-            f"from 512 to 10,000 records: x{cost[10000] / cost[512]:.2f} "
-            f"(log n: x{math.log2(10000) / math.log2(512):.2f})."]
+    base = scale.get(512, {}).get("lookup") or scale.get(min(scale), {}).get("lookup")
+    out = ["", "Poison store at scale (rpmem): records over the whole raw namespace.", "",
+           "| records | inject ascending, ns/record | inject scattered, ns/record | memory, bytes/record "
+           "| lookup, ns | lookup / 512-record lookup | 4 KiB write repairing a record, ns "
+           "| 4 KiB write, clean page, ns |",
+           "| --: | --: | --: | --: | --: | --: | --: | --: |"]
+    for n, k in scale.items():
+        def v(name, div=1.0):
+            return fmt(k[name] / div) if name in k else "-"
+        rel = f"{k['lookup'] / base:.2f}" if base and "lookup" in k else "-"
+        out.append(f"| {n:,} | {v('inject_asc')} | {v('inject_random')} | {v('memory')} "
+                   f"| {v('lookup', 1000)} | {rel} | {v('repair_write')} | {v('clean_write')} |")
+    return out
 
 
 def svg(summary, title):
     pairs = [e for e in summary if "ratio" in e]
-    row, left, width = 22, 230, 420
+    row, left, width = 22, 300, 420
     height = 74 + row * len(pairs)
-    top = max([1.0] + [e["drivers"][d]["max"] / e["drivers"]["nd_pmem"]["median"]
+    top = max([1.0] + [max(e["drivers"][d]["rounds"]) / e["drivers"]["nd_pmem"]["median"]
                        for e in pairs for d in ("nd_pmem", "rpmem")])
     scale = width / (top * 1.05)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 60}" height="{height}" '
            'font-family="sans-serif" font-size="11">',
            f'<text x="10" y="18" font-size="13">{title}</text>',
            '<text x="10" y="34">bars: median normalised to nd_pmem (grey: nd_pmem, orange: rpmem); '
-           'whiskers: min..max; right: rpmem / nd_pmem</text>',
+           'whiskers: min..max of the rounds; right: ratio (above 1: rpmem cheaper)</text>',
            f'<line x1="{left + scale}" y1="42" x2="{left + scale}" y2="{height - 10}" stroke="#888" '
            'stroke-dasharray="3,3"/>']
     for i, e in enumerate(pairs):
         y = 48 + i * row
         base = e["drivers"]["nd_pmem"]["median"]
-        out.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{e["workload"]}</text>')
+        label = f'{e["workload"]}, {e["records"]:,} records'
+        out.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{label}</text>')
         for j, (drv, colour) in enumerate((("nd_pmem", "#999"), ("rpmem", "#c50"))):
             s = e["drivers"][drv]
             yy = y + j * 9
             out.append(f'<rect x="{left}" y="{yy}" width="{s["median"] / base * scale:.1f}" height="8" '
                        f'fill="{colour}"/>')
-            out.append(f'<line x1="{left + s["min"] / base * scale:.1f}" y1="{yy + 4}" '
-                       f'x2="{left + s["max"] / base * scale:.1f}" y2="{yy + 4}" stroke="#000"/>')
-        out.append(f'<text x="{left + width + 4}" y="{y + 13}">{e["ratio"]:.2f}</text>')
+            out.append(f'<line x1="{left + min(s["rounds"]) / base * scale:.1f}" y1="{yy + 4}" '
+                       f'x2="{left + max(s["rounds"]) / base * scale:.1f}" y2="{yy + 4}" stroke="#000"/>')
+        out.append(f'<text x="{left + width + 4}" y="{y + 13}">{e["ratio"]:.3f}</text>')
     out.append('</svg>')
     return "\n".join(out) + "\n"
 
@@ -118,12 +165,22 @@ def svg(summary, title):
 def main():
     results = Path(sys.argv[1])
     title = sys.argv[2] if len(sys.argv) > 2 else "rpmem / nd_pmem"
-    rows = [json.loads(line) for line in (results / "raw.jsonl").read_text().splitlines() if line]
-    summary = summarise(rows)
-    (results / "results.json").write_text(json.dumps(summary, indent=1) + "\n")
-    md = markdown(summary, title)
+    dirs = dict(a.split("=", 1) for a in sys.argv[3:]) or {"run": str(results)}
+    runs = {}
+    for clock, d in dirs.items():
+        raw = Path(d) / "raw.jsonl"
+        if not raw.exists():
+            continue
+        rows = [json.loads(line) for line in raw.read_text().splitlines() if line]
+        runs[clock] = (summarise(rows), scale_table(rows))
+    if not runs:
+        sys.exit("bench-report: no raw.jsonl found")
+    (results / "results.json").write_text(json.dumps(
+        {c: {"workloads": s, "scale": sc} for c, (s, sc) in runs.items()}, indent=1) + "\n")
+    md = markdown(runs, title)
     (results / "results.md").write_text(md)
-    (results / "chart.svg").write_text(svg(summary, title))
+    first = next(iter(runs))
+    (results / "chart.svg").write_text(svg(runs[first][0], f"{title} ({first})"))
     print(md)
 
 

@@ -3,32 +3,43 @@
 #
 # make bench: rpmem against the C nd_pmem in the same guest, on the same
 # namespaces, alternately (A B B A ... per group of workloads), for every
-# workload of tools/testing/selftests/rpmem/bench_run.sh; then per workload
-# the median, min and max of each driver and the ratio rpmem / nd_pmem (the
-# median of the rounds' paired ratios, with their min..max), as JSON, a
-# Markdown table (printed) and a chart (SVG), in the results folder.
+# workload of tools/testing/selftests/rpmem/bench_run.sh at every poison
+# level, then the poison store's scale run; per workload each driver's
+# rounds, IOPS and mean latency, and the ratio rpmem / nd_pmem (the median
+# of the rounds' paired ratios), as JSON, a Markdown table (printed) and a
+# chart (SVG), in the results folder.
 #
 # usage: bench.sh [--quick]
 #   default: Debian's own kernel (FLAVOR=stock, stock.sh), what users run:
-#            no debug options, nothing compiled; 5 rounds of 5 s per
-#            workload; FLAVOR=bench: this project's non-debug kernel (built
-#            on demand, about 26 minutes cold)
-#   --quick: a smoke run on the test kernel, 1 round of 1 s
+#            no debug options, nothing compiled; FLAVOR=bench: this
+#            project's non-debug kernel (built on demand, about 26 minutes
+#            cold)
+#   CLOCK=icount (default): the guest is clocked by the instructions it
+#            executes (QEMU -icount shift=0,sleep=off,align=off: 1 ns per
+#            instruction), so every time measured in it, and so IOPS and
+#            latencies, counts CPU work and not the host's load: 2 rounds
+#            (ABBA) of 1 s of guest time per workload. CLOCK=wall: real
+#            time under multi-threaded TCG, 5 rounds of 5 s (the host's
+#            speed drifts: ratios vary by tens of percent). CLOCK=both:
+#            both runs, one report.
+#   --quick: a smoke run on the test kernel, 1 round of 1 s, wall clock
 # ROUNDS= and SECONDS_PER_RUN= change the rounds and their length (also with
-# --quick); RPMEM_QEMU_OPTS="-icount shift=0,sleep=off,align=off" clocks the
-# guest by its instructions (see shared/ENVIRONMENT.md).
+# --quick); RECORDS= the poison levels (default "0 1 512 10000"), SCALE= the
+# record counts of the scale run (default "0 512 1000 10000 100000
+# 1000000"); see bench_run.sh.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 . "$here/lib.sh"
 
-flavor=${FLAVOR:-stock} rounds=${ROUNDS:-5} secs=${SECONDS_PER_RUN:-5} quick=
+flavor=${FLAVOR:-stock} clock=${CLOCK:-icount} quick=
 case "$flavor" in bench | stock) ;; *) die "FLAVOR must be bench or stock" ;; esac
+case "$clock" in icount | wall | both) ;; *) die "CLOCK must be icount, wall or both" ;; esac
 # The page fault workload touches a 1 GiB file: 2 GiB NVDIMMs.
 nvdimm_size=2G
 if [ "${1:-}" = --quick ]; then
-	flavor=test rounds=${ROUNDS:-1} secs=${SECONDS_PER_RUN:-1} quick=--quick nvdimm_size=1G
+	flavor=test clock=wall quick=--quick nvdimm_size=1G
 fi
 out=${RPMEM_OUT:-$(rpmem_cache)/results/bench-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
@@ -59,14 +70,36 @@ fi
 make -s -C "$root/tools/testing/selftests/rpmem" >"$out/helpers-build.log" 2>&1 ||
 	{ cat "$out/helpers-build.log"; die "benchmark helpers failed to build"; }
 
-step "bench: $rounds round(s) of ${secs}s per workload and driver ($flavor kernel, TCG)"
-RPMEM_SMP=2 RPMEM_VM_NAME=bench RPMEM_NVDIMM_SIZE=$nvdimm_size \
-	"$here/vm.sh" "$kdir" "$out" "${RPMEM_VM_TIMEOUT:-5400}" \
-	"$root/tools/testing/selftests/rpmem/bench_run.sh" $quick --ko "$modsrc/rpmem.ko" "$rounds" "$secs" "$out" ||
-	die "benchmark guest failed; see $out"
-[ -s "$out/raw.jsonl" ] || die "no measurements in $out/raw.jsonl"
+# run CLOCK: one guest measuring everything, into $out/CLOCK.
+run() {
+	local rounds secs opts=() args=()
+	case "$1" in
+	icount) rounds=${ROUNDS:-2} secs=${SECONDS_PER_RUN:-1} opts=(-icount shift=0,sleep=off,align=off) ;;
+	*) rounds=${ROUNDS:-5} secs=${SECONDS_PER_RUN:-5} ;;
+	esac
+	[ -n "$quick" ] && rounds=${ROUNDS:-1} secs=${SECONDS_PER_RUN:-1}
+	[ -n "${RECORDS:-}" ] && args+=(--records "$RECORDS")
+	[ -n "${SCALE:-}" ] && args+=(--scale "$SCALE")
+	mkdir -p "$out/$1"
+	step "bench: $1 clock: $rounds round(s) of ${secs}s per workload and driver ($flavor kernel, TCG)"
+	RPMEM_SMP=2 RPMEM_VM_NAME=bench-$1 RPMEM_NVDIMM_SIZE=$nvdimm_size \
+		RPMEM_QEMU_OPTS="${RPMEM_QEMU_OPTS:-} ${opts[*]}" \
+		"$here/vm.sh" "$kdir" "$out/$1" "${RPMEM_VM_TIMEOUT:-7200}" \
+		"$root/tools/testing/selftests/rpmem/bench_run.sh" $quick --ko "$modsrc/rpmem.ko" \
+		"${args[@]}" "$rounds" "$secs" "$out/$1" ||
+		die "benchmark guest failed; see $out/$1"
+	[ -s "$out/$1/raw.jsonl" ] || die "no measurements in $out/$1/raw.jsonl"
+}
+
+clocks=$clock
+[ "$clock" = both ] && clocks="icount wall"
+reports=()
+for c in $clocks; do
+	run "$c"
+	reports+=("$c=$out/$c")
+done
 
 python3 "$here/bench-report.py" "$out" \
-	"rpmem / nd_pmem, $flavor kernel, $(date +%Y-%m-%d), $(nproc) host cores, TCG" ||
+	"rpmem / nd_pmem, $flavor kernel, $(date +%Y-%m-%d), $(nproc) host cores, TCG" "${reports[@]}" ||
 	die "report failed"
-echo "results: $out (results.md, results.json, chart.svg, raw.jsonl)"
+echo "results: $out (results.md, results.json, chart.svg; raw.jsonl per clock)"

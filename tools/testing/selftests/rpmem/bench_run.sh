@@ -2,23 +2,36 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The benchmark's workloads (make bench, and its smoke run bench_smoke.sh):
-# nd_pmem and rpmem alternately (A B A B ...) on the same namespaces, one
+# nd_pmem and rpmem alternately (A B B A ...) on the same namespaces, one
 # JSON line per measurement in OUT/raw.jsonl, a progress line per step on
 # stderr. Needs root, both drivers (nd_pmem as a module, RPMEM_KO) and the
 # guest's namespaces: ACPI.NFIT 0 (raw), ACPI.NFIT 1 (fsdax, xfs) and e820
 # 0 (fsdax, ext4).
 #
-# usage: bench_run.sh [--quick] [--ko RPMEM_KO] ROUNDS RUNTIME OUT
+# usage: bench_run.sh [--quick] [--ko RPMEM_KO] [--records "N..."]
+#                     [--scale "N..."] ROUNDS RUNTIME OUT
 #   RUNTIME: of each fio workload, in fio's units (5 is 5 s; 500ms)
-#   --quick: small files, one fio job, no ramp, 1,000 records at most for
-#            the lookups (10,000 otherwise), fewer lookup calls
+#   --records: the poison levels every workload runs at (default "0 1 512
+#            10000"): that many one-sector records in the last sixteenth
+#            of each namespace, away from the data, injected through the
+#            disk's sysfs badblocks after each driver load (nd_pmem holds
+#            512 at most: its larger levels are not run)
+#   --scale: the record counts of the poison store's scale run (rpmem:
+#            inject time in ascending and scattered order, memory, lookup
+#            cost, the write that repairs one record; 0: the lookup only);
+#            default "0 512 1000 10000 100000 1000000"
+#   --quick: small files, one fio job, no ramp, fewer lookup calls
+# Times are measured in the guest: under an instruction-clocked QEMU
+# (bench.sh's default) they count guest instructions.
 cd "$(dirname "$0")" && . ./lib.sh
 
-quick=0
+quick=0 levels="0 1 512 10000" scale="0 512 1000 10000 100000 1000000"
 while [ $# -gt 3 ]; do
 	case "$1" in
 	--quick) quick=1 ;;
 	--ko) export RPMEM_KO=$2; shift ;;
+	--records) levels=$2; shift ;;
+	--scale) scale=$2; shift ;;
 	*) echo "bench_run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -31,30 +44,44 @@ say() { echo "bench: [${SECONDS}s] $*" >&2; }
 
 if [ $quick = 1 ]; then
 	raw_size=16M fs_size=8M fault_bytes=$((2 << 20)) recover_pages=16 memcpy_bytes=$((64 << 20))
-	jobs_list="1" ramp=0 lookup_calls=20000 lookups="0 1 64 512 1000"
+	jobs_list="1" ramp=0 lookup_calls=20000
 else
 	# A 1 GiB file for the fault workloads: the NVDIMMs must be 2 GiB.
 	raw_size=512M fs_size=128M fault_bytes=$((1 << 30)) recover_pages=256 memcpy_bytes=$((256 << 20))
-	jobs_list="1 2" ramp=1 lookup_calls=2000000 lookups="0 1 64 512 10000"
+	jobs_list="1 2" ramp=1 lookup_calls=2000000
 fi
 
-# record WORKLOAD DRIVER ROUND VALUE UNIT
+# record WORKLOAD DRIVER ROUND VALUE UNIT [LAT_NS]: at the current poison
+# level ($level records); LAT_NS: fio's mean latency.
+level=0
 record() {
-	printf '{"workload":"%s","driver":"%s","round":%s,"value":%s,"unit":"%s"}\n' "$@" >>"$raw"
-	say "$1 [$2, round $3]: $4 $5"
+	printf '{"workload":"%s","records":%s,"driver":"%s","round":%s,"value":%s,"unit":"%s"%s}\n' \
+		"$1" "$level" "$2" "$3" "$4" "$5" "${6:+,\"lat_ns\":$6}" >>"$raw"
+	say "$1 [$2, $level records, round $3]: $4 $5${6:+, mean latency $6 ns}"
 }
 
-# use DRIVER: only DRIVER bound, both file systems mounted with -o dax.
-current=
+# use DRIVER: only DRIVER bound (loaded anew: no records left from an
+# earlier level), both file systems mounted with -o dax.
 use() {
-	[ "$current" = "$1" ] && return
-	current=$1
 	for m in "$mnt_x" "$mnt_e"; do mountpoint -q "$m" && umount "$m"; done
 	rmmod rpmem 2>/dev/null
 	modprobe -r nd_pmem 2>/dev/null
 	DRIVER=$1 driver_load || { say "cannot load $1"; exit 1; }
 	bdev_raw=/dev/$(blockdev_of "$ns_raw") bdev_x=/dev/$(blockdev_of "$ns_x") bdev_e=/dev/$(blockdev_of "$ns_e")
 	mount -o dax "$bdev_x" "$mnt_x" && mount -o dax "$bdev_e" "$mnt_e" || { say "mount failed under $1"; exit 1; }
+}
+
+# poison_tail N: N one-sector records in the last sixteenth of each
+# namespace, through the disks' sysfs badblocks; fails if the driver refuses
+# them (nd_pmem past 512).
+poison_tail() {
+	local dev pages
+	[ "$1" = 0 ] && return 0
+	for dev in "$bdev_raw" "$bdev_x" "$bdev_e"; do
+		pages=$(($(blockdev --getsz "$dev") / 8))
+		./rpmem_bench inject "/sys/block/${dev#/dev/}/badblocks" "$1" $((pages - pages / 16)) \
+			$((pages / 16)) asc >/dev/null 2>&1 || return 1
+	done
 }
 
 # fio_job NAME RW BS ENGINE NUMJOBS OPTION...: one section of the job file;
@@ -67,18 +94,23 @@ fio_job() {
 }
 
 # fio_record DRIVER ROUND JOBFILE: runs the job file and records every job's
-# MiB/s (read + write; 0 for a job that reported nothing).
+# IOPS (read + write) and mean latency (ns, weighted by the IOPS of each
+# direction); 0 for a job that failed or reported nothing.
 fio_record() {
-	local -A mibs=()
-	local name bw_r bw_w rest
+	local -A res=()
+	local name line iops lat
 	fio --output-format=terse --terse-version=3 --output="$3.out" "$3" >/dev/null 2>&1
-	while IFS=';' read -r _ _ name _ _ _ bw_r rest; do
-		IFS=';' read -r -a rest <<<"$rest"
-		bw_w=${rest[40]} # field 48 of the terse v3 line
-		printf -v "mibs[$name]" '%d.%02d' $(((bw_r + bw_w) / 1024)) $(((bw_r + bw_w) % 1024 * 100 / 1024))
-	done <"$3.out"
+	# Terse v3 fields: 3 name, 5 error, 8/49 read/write IOPS, 40/81
+	# read/write total latency mean (us).
+	while read -r name line; do
+		res[$name]=$line
+	done < <(awk -F';' '{ i = $8 + $49; l = i ? ($8 * $40 + $49 * $81) / i * 1000 : 0
+		if ($5 != 0) { i = 0; l = 0 }
+		printf "%s %d %.1f\n", $3, i, l }' "$3.out")
 	for name in $(sed -n 's/^\[\(.*\)\]$/\1/p' "$3"); do
-		[ "$name" = global ] || record "$name" "$1" "$2" "${mibs[$name]:-0}" MiB/s
+		[ "$name" = global ] && continue
+		read -r iops lat <<<"${res[$name]:-0 0}"
+		record "$name" "$1" "$2" "$iops" IOPS "$lat"
 	done
 }
 
@@ -153,42 +185,80 @@ run_group() {
 	esac
 }
 
-# The host's speed drifts by tens of percent over minutes, so the two
-# drivers run each group of workloads back to back, in ABBA order (nd_pmem
-# rpmem, rpmem nd_pmem, ...: one driver switch per group), and the report
-# pairs the measurements of a round.
+# The host's speed drifts by tens of percent over minutes (wall clock), so
+# the two drivers run each group of workloads back to back, in ABBA order
+# (nd_pmem rpmem, rpmem nd_pmem, ...: one driver switch per group), and the
+# report pairs the measurements of a round. Each poison level loads the
+# driver anew and injects its records.
 order="nd_pmem rpmem"
-for round in $(seq "$rounds"); do
-	for group in raw xfs ext4 faults recovery; do
-		for drv in $order; do
-			use $drv
-			say "round $round: $group, $drv"
-			run_group $group $drv "$round"
+for level in $levels; do
+	for round in $(seq "$rounds"); do
+		# Recovery injects records of its own (nd_pmem would refuse them
+		# past 512): at level 0 only.
+		groups="raw xfs ext4 faults"
+		[ "$level" = 0 ] && groups+=" recovery"
+		for group in $groups; do
+			for drv in $order; do
+				use $drv
+				if ! poison_tail "$level"; then
+					say "$drv does not take $level records: level skipped for it"
+					continue
+				fi
+				say "round $round, $level records: $group, $drv"
+				run_group $group $drv "$round"
+			done
+			set -- $order
+			order="$2 $1"
 		done
-		set -- $order
-		order="$2 $1"
 	done
 done
+level=0
 
-# direct_access + poison lookup cost against the number of records (rpmem,
-# debugfs lookup_bench): the lookups go to even pages all over the raw
-# namespace, the records to odd pages spread evenly between them, so that
-# every lookup searches the whole list and finds nothing.
+# The poison store at scale (rpmem): N one-sector records over the whole raw
+# namespace (at most 4 on each odd page, so the even pages stay clean), in
+# ascending and in scattered order: the inject time per record (through
+# sysfs, one write each), the memory of the store (the maple tree's nodes,
+# from /proc/slabinfo, after a grace period), the cost of a failfast
+# direct_access lookup at an even page (debugfs lookup_bench: it searches
+# and finds nothing), and the time of one 4 KiB write that repairs a record.
 use rpmem
 b=$(blockdev_of "$ns_raw")
 d=/sys/kernel/debug/rpmem/$b
 size=$(</sys/block/$b/size)
-pairs=$((size / 16))
-for n in $lookups; do
+pages=$((size / 8))
+maple_bytes() { awk '$1 == "maple_node" { print $2 * $4 }' /proc/slabinfo; }
+for n in $scale; do
+	if [ $((n)) -gt $((pages / 2 * 4)) ]; then
+		say "scale: $n records do not fit $pages pages: skipped"
+		continue
+	fi
 	echo "0 $size" >$d/clear
-	for ((i = 0; i < n; i++)); do echo "sectors $(((i * pairs / n * 2 + 1) * 8)) 1"; done |
-		./rpmem_io lines $d/inject >/dev/null || { say "injecting $n records failed"; exit 1; }
+	for order in asc random; do
+		[ "$n" = 0 ] && break
+		echo "0 $size" >$d/clear
+		sleep 1
+		before=$(maple_bytes)
+		per=$(./rpmem_bench inject /sys/block/$b/badblocks "$n" 0 "$pages" $order) ||
+			{ say "injecting $n records ($order) failed"; exit 1; }
+		record "inject_${order}_records_$n" rpmem 1 "$per" ns/record
+	done
+	read -r _ recs < <(grep table_extents $d/counters)
+	[ "$n" -le 512 ] || [ "$recs" = "$n" ] || { say "the table holds $recs records, not $n"; exit 1; }
+	if [ "$n" != 0 ]; then
+		sleep 1
+		record "memory_records_$n" rpmem 1 "$((($(maple_bytes) - before) / n))" bytes/record
+	fi
 	for round in $(seq "$rounds"); do
 		echo $lookup_calls >$d/lookup_bench
 		read -r _ recs _ calls _ ns <$d/lookup_bench
-		[ "$recs" = $n ] || { say "lookup_bench saw $recs records, not $n"; exit 1; }
+		[ "$recs" = "$n" ] || { say "lookup_bench saw $recs records, not $n"; exit 1; }
 		record "lookup_records_$n" rpmem "$round" "$((ns * 1000 / calls))" ps/call
 	done
+	[ "$n" = 0 ] && continue
+	# The page of record n/2 (odd), then a clean even page for reference.
+	at=$((((n / 2) * (pages / 2 * 4) / n / 4 * 2 + 1) * 8))
+	record "repair_write_records_$n" rpmem 1 "$(./rpmem_bench write1 /dev/$b $at)" ns
+	record "clean_write_records_$n" rpmem 1 "$(./rpmem_bench write1 /dev/$b $((at - 8)))" ns
 done
 echo "0 $size" >$d/clear
 for m in "$mnt_x" "$mnt_e"; do umount "$m"; done

@@ -1,12 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The benchmark's smoke run (bench_run.sh --quick, one round of 500 ms): every
-# workload runs to the end and measures something under both drivers; the
+# The benchmark's smoke run (bench_run.sh --quick, one round of 500 ms, with
+# no poison and with 512 records): every workload runs to the end and
+# measures something under both drivers at both levels; the
 # recovery workload gets each driver's known answer (nd_pmem cannot repair
 # poison on QEMU's NFIT, which has no clear-error command: its pwrite fails;
-# rpmem repairs it; both repair on e820); the lookup timer reports for every
-# list size. The numbers themselves (a KASAN kernel) are not judged here:
+# rpmem repairs it; both repair on e820); the scale run (to 1,000 records)
+# injects, measures memory and repairs a record with one write, and the
+# lookup timer reports for every list size. The numbers themselves (a KASAN kernel) are not judged here:
 # make bench does that on the bench kernel. The raw results stay in
 # $RPMEM_RESULTS/bench for tools/testing/rpmem/bench-report.py.
 cd "$(dirname "$0")" && . ./lib.sh
@@ -19,10 +21,14 @@ for fs in xfs ext4; do
 	done
 done
 throughput+=(faults_xfs_pte faults_xfs_pmd)
+levels=(0 512)
 lookups=(0 1 64 512 1000)
-workloads=$((1 + ${#throughput[@]} + 2 + ${#lookups[@]}))
+# Measurements: memcpy; per level the throughput workloads; recovery (2,
+# level 0 only); per scale size a lookup, and for sizes above 0 two inject
+# orders, memory and two writes.
+workloads=$((1 + ${#levels[@]} * ${#throughput[@]} + 2 + ${#lookups[@]} + 5 * (${#lookups[@]} - 1)))
 ktap_header
-ktap_plan $((2 + workloads))
+ktap_plan $((2 + ${#levels[@]} * ${#throughput[@]} + 2 + ${#lookups[@]} + 3 + 1))
 if [ "$DRIVER" != rpmem ]; then
 	ktap_skip_rest "benchmark smoke run" "compares rpmem with nd_pmem: needs rpmem"
 	ktap_finished
@@ -30,7 +36,8 @@ if [ "$DRIVER" != rpmem ]; then
 fi
 
 setup "$out created" mkdir -p "$out"
-if ./bench_run.sh --quick 1 500ms "$out" 2>"$out/progress.log"; then
+if ./bench_run.sh --quick --records "${levels[*]}" --scale "${lookups[*]}" 1 500ms "$out" \
+	2>"$out/progress.log"; then
 	ktap_pass "bench_run.sh --quick runs to the end"
 else
 	ktap_fail "bench_run.sh --quick runs to the end"
@@ -38,13 +45,13 @@ else
 fi
 
 # Every measurement, read with shell builtins (each process costs seconds
-# in a KASAN guest): v[WORKLOAD/DRIVER], and the workloads seen.
+# in a KASAN guest): v[WORKLOAD@RECORDS/DRIVER], and the workloads seen.
 declare -A v=() seen=()
-re='"workload":"([^"]*)","driver":"([^"]*)",.*"value":([0-9.]+)'
+re='"workload":"([^"]*)","records":([0-9]+),"driver":"([^"]*)",.*"value":([0-9.]+)'
 while IFS= read -r line; do
 	[[ $line =~ $re ]] || continue
-	v[${BASH_REMATCH[1]}/${BASH_REMATCH[2]}]=${BASH_REMATCH[3]}
-	seen[${BASH_REMATCH[1]}]=1
+	v[${BASH_REMATCH[1]}@${BASH_REMATCH[2]}/${BASH_REMATCH[3]}]=${BASH_REMATCH[4]}
+	seen[${BASH_REMATCH[1]}@${BASH_REMATCH[2]}]=1
 done <"$out/raw.jsonl"
 # pos VALUE: a measured value above zero.
 pos() { [ -n "$1" ] && [ -n "${1//[.0]/}" ]; }
@@ -55,20 +62,31 @@ verdict() {
 	if "$@"; then ktap_pass "$desc"; else ktap_fail "$desc"; fi
 }
 
-m=${v[memcpy_guest_ram/-]:-}
+m=${v[memcpy_guest_ram@0/-]:-}
 verdict "memcpy reference measured (${m:-none} MiB/s)" pos "$m"
-for w in "${throughput[@]}"; do
-	a=${v[$w/nd_pmem]:-} b=${v[$w/rpmem]:-}
-	verdict "$w measured: nd_pmem ${a:-none}, rpmem ${b:-none}" eval 'pos "$a" && pos "$b"'
+for n in "${levels[@]}"; do
+	for w in "${throughput[@]}"; do
+		a=${v[$w@$n/nd_pmem]:-} b=${v[$w@$n/rpmem]:-}
+		verdict "$w, $n records, measured: nd_pmem ${a:-none}, rpmem ${b:-none}" \
+			eval 'pos "$a" && pos "$b"'
+	done
 done
-a=${v[recovery_xfs/nd_pmem]:-} b=${v[recovery_xfs/rpmem]:-}
+a=${v[recovery_xfs@0/nd_pmem]:-} b=${v[recovery_xfs@0/rpmem]:-}
 verdict "recovery on NFIT (xfs): nd_pmem fails (${a:-none}), rpmem repairs (${b:-none} pages/s)" \
 	eval '[ "$a" = 0 ] && pos "$b"'
-a=${v[recovery_ext4/nd_pmem]:-} b=${v[recovery_ext4/rpmem]:-}
+a=${v[recovery_ext4@0/nd_pmem]:-} b=${v[recovery_ext4@0/rpmem]:-}
 verdict "recovery on e820 (ext4): nd_pmem ${a:-none}, rpmem ${b:-none} pages/s" eval 'pos "$a" && pos "$b"'
 for n in "${lookups[@]}"; do
-	l=${v[lookup_records_$n/rpmem]:-}
+	l=${v[lookup_records_$n@0/rpmem]:-}
 	verdict "lookup with $n records: ${l:-none} ps/call" pos "$l"
 done
+n=${lookups[-1]}
+a=${v[inject_asc_records_$n@0/rpmem]:-} b=${v[inject_random_records_$n@0/rpmem]:-}
+verdict "$n records injected in either order: ${a:-none} and ${b:-none} ns/record" eval 'pos "$a" && pos "$b"'
+a=${v[memory_records_$n@0/rpmem]:-}
+verdict "memory of $n records measured: ${a:-none} bytes/record" pos "$a"
+a=${v[repair_write_records_$n@0/rpmem]:-} b=${v[clean_write_records_$n@0/rpmem]:-}
+verdict "a 4 KiB write repairs one of $n records (${a:-none} ns; clean page ${b:-none} ns)" \
+	eval 'pos "$a" && pos "$b"'
 expect_eq "no workload beyond the expected ones" $workloads ${#seen[@]}
 ktap_finished

@@ -12,6 +12,21 @@
  *                                        badblocks, then one page-aligned
  *                                        pwrite over all of it: pages/s, or
  *                                        0 when the write fails
+ *   rpmem_bench inject BADBLOCKS N FIRST PAGES asc|random
+ *                                        N one-sector records written to a
+ *                                        disk's sysfs badblocks, one write
+ *                                        each, spread evenly over the odd
+ *                                        pages of pages FIRST..FIRST+PAGES
+ *                                        (sectors 0, 2, 4 and 6 of a page:
+ *                                        at most 4 per odd page, none
+ *                                        touching another), in ascending or
+ *                                        a scattered order: ns per record
+ *   rpmem_bench write1 DEV SECTOR        one 4 KiB O_DIRECT pwrite of the
+ *                                        page holding SECTOR: ns, or 0 when
+ *                                        it fails
+ *
+ * Times are CLOCK_MONOTONIC: guest time, a count of instructions, in an
+ * instruction-clocked guest.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -151,6 +166,63 @@ static int bench_recover(const char *path, size_t pages)
 	return 0;
 }
 
+/* The sector of record K of N spread over the odd pages of FIRST..+PAGES. */
+static uint64_t record_sector(uint64_t k, uint64_t n, uint64_t first, uint64_t pages)
+{
+	uint64_t slots = pages / 2 * 4, slot = k * slots / n;
+
+	return (first + 2 * (slot / 4) + 1) * 8 + slot % 4 * 2;
+}
+
+static int bench_inject(const char *path, uint64_t n, uint64_t first, uint64_t pages, int random)
+{
+	/* A multiplier prime to every N of the form 2^a 5^b: a permutation. */
+	const uint64_t scatter = 1000003;
+	char line[64];
+	uint64_t i, k;
+	double t0, t;
+	int fd;
+
+	if (!n || n > pages / 2 * 4 || (random && n % scatter == 0)) {
+		fprintf(stderr, "rpmem_bench: %llu records do not fit %llu pages\n",
+			(unsigned long long)n, (unsigned long long)pages);
+		return 1;
+	}
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return fail(path);
+	t0 = now();
+	for (i = 0; i < n; i++) {
+		k = random ? (unsigned __int128)i * scatter % n : i;
+		snprintf(line, sizeof(line), "%llu 1\n",
+			 (unsigned long long)record_sector(k, n, first, pages));
+		if (write(fd, line, strlen(line)) < 0)
+			return fail("inject");
+	}
+	t = now() - t0;
+	printf("%.0f\n", t * 1e9 / n);
+	return close(fd) ? fail("close") : 0;
+}
+
+static int bench_write1(const char *dev, uint64_t sector)
+{
+	void *buf = aligned_alloc(PAGE, PAGE);
+	int fd = open(dev, O_WRONLY | O_DIRECT);
+	double t0, t;
+	ssize_t n;
+
+	if (fd < 0 || !buf)
+		return fail(dev);
+	memset(buf, 0x3c, PAGE);
+	t0 = now();
+	n = pwrite(fd, buf, PAGE, sector * 512 / PAGE * PAGE);
+	t = now() - t0;
+	printf("%.0f\n", n == (ssize_t)PAGE ? t * 1e9 : 0.0);
+	if (n != (ssize_t)PAGE)
+		fprintf(stderr, "rpmem_bench: write1: %s\n", n < 0 ? strerror(errno) : "short");
+	return close(fd) ? fail("close") : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "memcpy"))
@@ -159,6 +231,11 @@ int main(int argc, char **argv)
 		return bench_faults(argv[2], strtoull(argv[3], NULL, 0), !strcmp(argv[4], "pmd"));
 	if (argc == 4 && !strcmp(argv[1], "recover"))
 		return bench_recover(argv[2], strtoull(argv[3], NULL, 0));
+	if (argc == 7 && !strcmp(argv[1], "inject"))
+		return bench_inject(argv[2], strtoull(argv[3], NULL, 0), strtoull(argv[4], NULL, 0),
+				    strtoull(argv[5], NULL, 0), !strcmp(argv[6], "random"));
+	if (argc == 4 && !strcmp(argv[1], "write1"))
+		return bench_write1(argv[2], strtoull(argv[3], NULL, 0));
 	fprintf(stderr, "usage: see the comment in rpmem_bench.c\n");
 	return 2;
 }
