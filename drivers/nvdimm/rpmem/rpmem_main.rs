@@ -5,11 +5,11 @@
 //!
 //! Layers: `kernel_ext` (rust/kernel/) is the abstraction layer: `sys`
 //! (generated bindings and the C glue) is the raw interface, and
-//! `badblocks`, `nd`, `disk`, `dax`, `pagemap`, `mem` and `kaddr` wrap it
-//! in safe types. `pmem` is the driver logic, `poison` its poison store (with
-//! `rcu_extents`, its lock-free lookup table) and `debugfs` its debug files;
-//! `range`, `extents` and `parse` are pure logic, tested on the host too
-//! (with the layer's `kaddr`).
+//! `badblocks`, `nd`, `disk`, `dax`, `pagemap`, `mem`, `maple` and `kaddr`
+//! wrap it in safe types. `pmem` is the driver logic, `poison` its poison
+//! store (its lock-free lookup table is the layer's `maple` range set) and
+//! `debugfs` its debug files; `range`, `extents` and `parse` are pure
+//! logic, tested on the host too (with the layer's `kaddr`).
 //!
 //! # Lifetimes
 //!
@@ -32,13 +32,16 @@
 //!    nothing sleeps under them, the copy allocates `GFP_ATOMIC`). Both are
 //!    released before the poison store is touched, and no store lock is
 //!    held while the bus's clear-error command or `badrange_forget` runs.
-//! 4. The poison store's writer mutex (`RcuExtents::writer`): every change
+//! 4. The poison store's writer mutex (`RangeSet::writer`): every change
 //!    to the records. Inside it: the `struct badblocks` seqlock (writer
-//!    side), RCU frees (`kvfree_call_rcu`), and allocations, all `GFP_NOIO`
+//!    side), the maple tree's spinlock (inside `mtree_store_range`), a
+//!    grace period when the table stops being searched
+//!    (`synchronize_rcu`), and allocations, all `GFP_NOIO`
 //!    (a `memalloc_noio` scope), because writers run in the device's own I/O
 //!    path.
 //! 5. Read sides, which nest in anything and take nothing: the RCU read
-//!    lock of the lookup table, the `struct badblocks` seqlock retry loop,
+//!    lock of the lookup table (the maple tree's walk), the `struct
+//!    badblocks` seqlock retry loop,
 //!    `dax_read_lock` (the DAX core's SRCU, held by callers of
 //!    `direct_access`).
 //!

@@ -18,7 +18,8 @@
 #            executes (QEMU -icount shift=0,sleep=off,align=off: 1 ns per
 #            instruction), so every time measured in it, and so IOPS and
 #            latencies, counts CPU work and not the host's load: 2 rounds
-#            (ABBA) of 1 s of guest time per workload. CLOCK=wall: real
+#            (ABBA) of 1 s of guest time per workload with no poison, one
+#            at the other poison levels (bench_run.sh --icount). CLOCK=wall: real
 #            time under multi-threaded TCG, 5 rounds of 5 s (the host's
 #            speed drifts: ratios vary by tens of percent). CLOCK=both:
 #            both runs, one report.
@@ -74,7 +75,10 @@ make -s -C "$root/tools/testing/selftests/rpmem" >"$out/helpers-build.log" 2>&1 
 run() {
 	local rounds secs opts=() args=()
 	case "$1" in
-	icount) rounds=${ROUNDS:-2} secs=${SECONDS_PER_RUN:-1} opts=(-icount shift=0,sleep=off,align=off) ;;
+	icount)
+		rounds=${ROUNDS:-2} secs=${SECONDS_PER_RUN:-1} args=(--icount)
+		opts=(-icount shift=0,sleep=off,align=off)
+		;;
 	*) rounds=${ROUNDS:-5} secs=${SECONDS_PER_RUN:-5} ;;
 	esac
 	[ -n "$quick" ] && rounds=${ROUNDS:-1} secs=${SECONDS_PER_RUN:-1}
