@@ -226,18 +226,6 @@ int rpmem_add_disk(struct device *parent, struct gendisk *disk,
  * Everything submit_bio asks of a bio before its data, in one call: the
  * kernel's inline tests, evaluated where they are defined.
  */
-void rpmem_bio_info(const struct bio *bio, struct rpmem_bio_info *info)
-{
-	struct gendisk *disk = bio->bi_bdev->bd_disk;
-
-	info->private_data = disk->private_data;
-	info->preflush = bio->bi_opf & REQ_PREFLUSH;
-	info->fua = bio->bi_opf & REQ_FUA;
-	info->write = op_is_write(bio_op(bio));
-	info->has_data = bio_has_data((struct bio *)bio);
-	info->io_stat = blk_queue_io_stat(disk->queue);
-}
-
 void rpmem_bio_set_status(struct bio *bio, int err)
 {
 	bio->bi_status = errno_to_blk_status(err);

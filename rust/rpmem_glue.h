@@ -72,11 +72,6 @@ struct rpmem_disk_ops {
 };
 int rpmem_add_disk(struct device *parent, struct gendisk *disk,
 		   const struct rpmem_disk_ops *ops, void *private_data);
-struct rpmem_bio_info {
-	void *private_data;
-	bool preflush, fua, write, has_data, io_stat;
-};
-void rpmem_bio_info(const struct bio *bio, struct rpmem_bio_info *info);
 void rpmem_bio_set_status(struct bio *bio, int err);
 void rpmem_page_to_pmem(void *pmem, struct page *page, unsigned int off, unsigned int len);
 unsigned long rpmem_pmem_to_page(struct page *page, unsigned int off, const void *pmem, unsigned int len);

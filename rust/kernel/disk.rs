@@ -295,7 +295,7 @@ impl<T: Operations> GenDisk<T> {
         let bio = unsafe { Bio::from_raw(bio) };
         // SAFETY: The disk's private data is the `Bound` data, which
         // outlives its bios (see `add`).
-        let data = unsafe { T::Data::borrow(bio.info.private_data) };
+        let data = unsafe { T::Data::borrow((*bio.disk()).private_data) };
         T::submit_bio(data, bio);
     }
 
@@ -447,13 +447,17 @@ impl Segment<'_> {
 
 /// A bio handed to `submit_bio`, completed exactly once by [`Bio::end`].
 ///
+/// Its flags are read from the bio itself (the block layer's static inlines
+/// `bio_op`, `op_is_write`, `bio_has_data` and `blk_queue_io_stat`, which a
+/// module's Rust code would otherwise reach through a call).
+///
 /// # Invariants
 ///
 /// `bio` is a valid bio owned by the driver until it is ended, submitted to
-/// an added disk; `info` describes it.
+/// an added disk; `opf` is its `bi_opf`.
 pub(crate) struct Bio {
     bio: *mut sys::bio,
-    info: sys::rpmem_bio_info,
+    opf: u32,
 }
 
 impl Bio {
@@ -462,40 +466,71 @@ impl Bio {
     /// `bio` must be a bio handed to `submit_bio`, not yet ended.
     #[inline]
     pub(super) unsafe fn from_raw(bio: *mut sys::bio) -> Self {
-        let mut info = sys::rpmem_bio_info::default();
-        // SAFETY: By the safety requirements `bio` is a submitted bio, whose
-        // block device belongs to an added disk; `info` is a valid local.
-        unsafe { sys::rpmem_bio_info(bio, &mut info) };
-        // INVARIANT: By the safety requirements, and `info` was just read.
-        Self { bio, info }
+        // INVARIANT: By the safety requirements; `bi_opf` does not change
+        // while the driver owns the bio.
+        Self {
+            bio,
+            // SAFETY: By the safety requirements `bio` is valid.
+            opf: unsafe { (*bio).bi_opf },
+        }
     }
 
     pub(super) fn as_raw(&self) -> *mut sys::bio {
         self.bio
     }
 
+    /// The disk the bio was submitted to.
+    #[inline]
+    fn disk(&self) -> *mut sys::gendisk {
+        // SAFETY: By the type invariant the bio is valid and was submitted to
+        // an added disk, which its block device points to.
+        unsafe { (*(*self.bio).bi_bdev).bd_disk }
+    }
+
+    /// `bio_op`.
+    #[inline]
+    fn op(&self) -> u32 {
+        self.opf & sys::REQ_OP_MASK
+    }
+
     /// `REQ_PREFLUSH`: flush before the data.
+    #[inline]
     pub(crate) fn preflush(&self) -> bool {
-        self.info.preflush
+        self.opf & sys::REQ_PREFLUSH != 0
     }
 
     /// `REQ_FUA`: the data is durable when the bio completes.
+    #[inline]
     pub(crate) fn fua(&self) -> bool {
-        self.info.fua
+        self.opf & sys::REQ_FUA != 0
     }
 
+    /// `op_is_write(bio_op(bio))`: the data goes to the device.
+    #[inline]
     pub(crate) fn is_write(&self) -> bool {
-        self.info.write
+        self.op() & 1 != 0
     }
 
+    /// `bio_has_data`: bytes to transfer, and an operation that carries
+    /// data.
+    #[inline]
     pub(crate) fn has_data(&self) -> bool {
-        self.info.has_data
+        self.size() != 0
+            && !matches!(
+                self.op(),
+                sys::req_op_REQ_OP_DISCARD
+                    | sys::req_op_REQ_OP_SECURE_ERASE
+                    | sys::req_op_REQ_OP_WRITE_ZEROES
+            )
     }
 
-    /// Starts I/O accounting if the queue wants it; pass the result to
-    /// [`Bio::end_io_acct`].
+    /// Starts I/O accounting if the queue wants it (`blk_queue_io_stat`);
+    /// pass the result to [`Bio::end_io_acct`].
+    #[inline]
     pub(crate) fn start_io_acct(&self) -> Option<usize> {
-        self.info.io_stat.then(|| {
+        // SAFETY: The disk of a valid bio is valid, and so is its queue.
+        let features = unsafe { (*(*self.disk()).queue).limits.features };
+        (features & sys::BLK_FEAT_IO_STAT != 0).then(|| {
             // SAFETY: By the type invariant `bio` is valid.
             unsafe { sys::bio_start_io_acct(self.bio) }
         })

@@ -108,9 +108,28 @@ def markdown(runs, title):
                      if len(s["rounds"]) > 1 and max(s["rounds"]) > 0), default=None)
         if worst is not None:
             lines += ["", f"Largest spread of one driver's rounds: {worst:.2f}%."]
+        lines += recovery_markdown(summary)
         lines += scale_markdown(scale)
         lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def recovery_markdown(summary):
+    """What a recovery write costs against the same write without poison."""
+    rate = {(e["workload"], d): s["median"] for e in summary if e["records"] == 0
+            for d, s in e["drivers"].items()}
+    out = []
+    for fs, bus in (("xfs", "NFIT"), ("ext4", "e820")):
+        cells = []
+        for drv in ("nd_pmem", "rpmem"):
+            rec, plain = rate.get((f"recovery_{fs}", drv), 0), rate.get((f"plain_write_{fs}", drv), 0)
+            if plain <= 0:
+                continue
+            cells.append(f"{drv} " + (f"x{plain / rec:.2f}" if rec > 0 else "fails"))
+        if cells:
+            out.append(f"Recovery write over poisoned pages on {bus} ({fs}), time against the same "
+                       f"overwrite without poison: {', '.join(cells)}.")
+    return [""] + out if out else []
 
 
 def scale_markdown(scale):

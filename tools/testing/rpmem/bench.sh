@@ -27,7 +27,8 @@
 # ROUNDS= and SECONDS_PER_RUN= change the rounds and their length (also with
 # --quick); RECORDS= the poison levels (default "0 1 512 10000"), SCALE= the
 # record counts of the scale run (default "0 512 1000 10000 100000
-# 1000000"); see bench_run.sh.
+# 1000000"), BENCH_GROUPS= the groups of workloads (default "raw xfs ext4 faults
+# recovery"); see bench_run.sh.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -82,8 +83,10 @@ run() {
 	*) rounds=${ROUNDS:-5} secs=${SECONDS_PER_RUN:-5} ;;
 	esac
 	[ -n "$quick" ] && rounds=${ROUNDS:-1} secs=${SECONDS_PER_RUN:-1}
-	[ -n "${RECORDS:-}" ] && args+=(--records "$RECORDS")
-	[ -n "${SCALE:-}" ] && args+=(--scale "$SCALE")
+	# The guest gets its arguments split at blanks: lists go with commas.
+	[ -n "${RECORDS:-}" ] && args+=(--records "${RECORDS// /,}")
+	[ -n "${SCALE:-}" ] && args+=(--scale "${SCALE// /,}")
+	[ -n "${BENCH_GROUPS:-}" ] && args+=(--groups "${BENCH_GROUPS// /,}")
 	mkdir -p "$out/$1"
 	step "bench: $1 clock: $rounds round(s) of ${secs}s per workload and driver ($flavor kernel, TCG)"
 	RPMEM_SMP=2 RPMEM_VM_NAME=bench-$1 RPMEM_NVDIMM_SIZE=$nvdimm_size \

@@ -20,6 +20,8 @@
 #            inject time in ascending and scattered order, memory, lookup
 #            cost, the write that repairs one record; 0: the lookup only);
 #            default "0 512 1000 10000 100000 1000000"
+#   --groups: the groups of workloads (default "raw xfs ext4 faults
+#            recovery"; recovery runs at level 0 only)
 #   --quick: small files, one fio job, no ramp, fewer lookup calls
 #   --icount: the guest is instruction-clocked (bench.sh CLOCK=icount):
 #            its times count instructions, so there is no warm-up to wait
@@ -31,13 +33,16 @@
 cd "$(dirname "$0")" && . ./lib.sh
 
 quick=0 icount=0 levels="0 1 512 10000" scale="0 512 1000 10000 100000 1000000"
+all_groups="raw xfs ext4 faults recovery"
 while [ $# -gt 3 ]; do
 	case "$1" in
 	--quick) quick=1 ;;
 	--icount) icount=1 ;;
 	--ko) export RPMEM_KO=$2; shift ;;
-	--records) levels=$2; shift ;;
-	--scale) scale=$2; shift ;;
+	# Lists: blank- or comma-separated (vm.sh splits its arguments at blanks).
+	--records) levels=${2//,/ }; shift ;;
+	--scale) scale=${2//,/ }; shift ;;
+	--groups) all_groups=${2//,/ }; shift ;;
 	*) echo "bench_run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -181,12 +186,14 @@ run_group() {
 		done
 		;;
 	recovery)
-		# One page-aligned pwrite over poisoned pages (0: it fails).
+		# One page-aligned pwrite over poisoned pages (0: it fails), and
+		# the same pwrite over the same pages before they were poisoned.
 		for fs in xfs ext4; do
 			m=$mnt_x
 			[ $fs = ext4 ] && m=$mnt_e
-			record "recovery_$fs" "$drv" "$round" \
-				"$(./rpmem_bench recover "$m/recover" $recover_pages || echo 0)" pages/s
+			read -r rec plain < <(./rpmem_bench recover "$m/recover" $recover_pages || echo 0 0)
+			record "recovery_$fs" "$drv" "$round" "${rec:-0}" pages/s
+			record "plain_write_$fs" "$drv" "$round" "${plain:-0}" pages/s
 		done
 		;;
 	esac
@@ -204,8 +211,8 @@ for level in $levels; do
 	for round in $(seq "$level_rounds"); do
 		# Recovery injects records of its own (nd_pmem would refuse them
 		# past 512): at level 0 only.
-		groups="raw xfs ext4 faults"
-		[ "$level" = 0 ] && groups+=" recovery"
+		groups=$all_groups
+		[ "$level" = 0 ] || groups=${groups//recovery/}
 		for group in $groups; do
 			for drv in $order; do
 				use $drv
@@ -236,6 +243,18 @@ d=/sys/kernel/debug/rpmem/$b
 size=$(</sys/block/$b/size)
 pages=$((size / 8))
 maple_bytes() { awk '$1 == "maple_node" { print $2 * $4 }' /proc/slabinfo; }
+# settled_maple_bytes: maple_bytes once the nodes that RCU frees are freed:
+# two readings a second apart within 1% (at most 20 s).
+settled_maple_bytes() {
+	local a b i
+	b=$(maple_bytes)
+	for i in $(seq 20); do
+		sleep 1
+		a=$b b=$(maple_bytes)
+		[ $(((a - b) * 100)) -le "$b" ] && [ $(((b - a) * 100)) -le "$b" ] && break
+	done
+	echo "$b"
+}
 for n in $scale; do
 	if [ $((n)) -gt $((pages / 2 * 4)) ]; then
 		say "scale: $n records do not fit $pages pages: skipped"
@@ -245,8 +264,7 @@ for n in $scale; do
 	for order in asc random; do
 		[ "$n" = 0 ] && break
 		echo "0 $size" >$d/clear
-		sleep 1
-		before=$(maple_bytes)
+		before=$(settled_maple_bytes)
 		per=$(./rpmem_bench inject /sys/block/$b/badblocks "$n" 0 "$pages" $order) ||
 			{ say "injecting $n records ($order) failed"; exit 1; }
 		record "inject_${order}_records_$n" rpmem 1 "$per" ns/record
@@ -254,8 +272,7 @@ for n in $scale; do
 	read -r _ recs < <(grep table_extents $d/counters)
 	[ "$n" -le 512 ] || [ "$recs" = "$n" ] || { say "the table holds $recs records, not $n"; exit 1; }
 	if [ "$n" != 0 ]; then
-		sleep 1
-		record "memory_records_$n" rpmem 1 "$((($(maple_bytes) - before) / n))" bytes/record
+		record "memory_records_$n" rpmem 1 "$((($(settled_maple_bytes) - before) / n))" bytes/record
 	fi
 	for round in $(seq "$rounds"); do
 		echo $lookup_calls >$d/lookup_bench

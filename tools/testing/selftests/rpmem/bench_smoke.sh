@@ -23,12 +23,12 @@ done
 throughput+=(faults_xfs_pte faults_xfs_pmd)
 levels=(0 512)
 lookups=(0 1 64 512 1000)
-# Measurements: memcpy; per level the throughput workloads; recovery (2,
-# level 0 only); per scale size a lookup, and for sizes above 0 two inject
-# orders, memory and two writes.
-workloads=$((1 + ${#levels[@]} * ${#throughput[@]} + 2 + ${#lookups[@]} + 5 * (${#lookups[@]} - 1)))
+# Measurements: memcpy; per level the throughput workloads; recovery and
+# plain writes (4, level 0 only); per scale size a lookup, and for sizes
+# above 0 two inject orders, memory and two writes.
+workloads=$((1 + ${#levels[@]} * ${#throughput[@]} + 4 + ${#lookups[@]} + 5 * (${#lookups[@]} - 1)))
 ktap_header
-ktap_plan $((2 + ${#levels[@]} * ${#throughput[@]} + 2 + ${#lookups[@]} + 3 + 1))
+ktap_plan $((2 + ${#levels[@]} * ${#throughput[@]} + 3 + ${#lookups[@]} + 3 + 1))
 if [ "$DRIVER" != rpmem ]; then
 	ktap_skip_rest "benchmark smoke run" "compares rpmem with nd_pmem: needs rpmem"
 	ktap_finished
@@ -47,7 +47,7 @@ fi
 # Every measurement, read with shell builtins (each process costs seconds
 # in a KASAN guest): v[WORKLOAD@RECORDS/DRIVER], and the workloads seen.
 declare -A v=() seen=()
-re='"workload":"([^"]*)","records":([0-9]+),"driver":"([^"]*)",.*"value":([0-9.]+)'
+re='"workload":"([^"]*)","records":([0-9]+),"driver":"([^"]*)",.*"value":(-?[0-9.]+)'
 while IFS= read -r line; do
 	[[ $line =~ $re ]] || continue
 	v[${BASH_REMATCH[1]}@${BASH_REMATCH[2]}/${BASH_REMATCH[3]}]=${BASH_REMATCH[4]}
@@ -76,6 +76,14 @@ verdict "recovery on NFIT (xfs): nd_pmem fails (${a:-none}), rpmem repairs (${b:
 	eval '[ "$a" = 0 ] && pos "$b"'
 a=${v[recovery_ext4@0/nd_pmem]:-} b=${v[recovery_ext4@0/rpmem]:-}
 verdict "recovery on e820 (ext4): nd_pmem ${a:-none}, rpmem ${b:-none} pages/s" eval 'pos "$a" && pos "$b"'
+p=()
+for fs in xfs ext4; do
+	for drv in nd_pmem rpmem; do
+		p+=("${v[plain_write_$fs@0/$drv]:-}")
+	done
+done
+verdict "plain overwrites measured (xfs, ext4; nd_pmem, rpmem: ${p[*]} pages/s)" \
+	eval 'pos "${p[0]}" && pos "${p[1]}" && pos "${p[2]}" && pos "${p[3]}"'
 for n in "${lookups[@]}"; do
 	l=${v[lookup_records_$n@0/rpmem]:-}
 	verdict "lookup with $n records: ${l:-none} ps/call" pos "$l"

@@ -7,11 +7,15 @@
  *   rpmem_bench faults FILE BYTES pte|pmd first touch of every page of a
  *                                        new file through a shared mapping
  *                                        (4 KiB or 2 MiB aligned), pages/s
- *   rpmem_bench recover FILE PAGES       PAGES-page file, every page
- *                                        poisoned through the disk's
- *                                        badblocks, then one page-aligned
- *                                        pwrite over all of it: pages/s, or
- *                                        0 when the write fails
+ *   rpmem_bench recover FILE PAGES       PAGES-page file, written, then
+ *                                        overwritten with one page-aligned
+ *                                        pwrite (timed: the plain write),
+ *                                        then every page poisoned through
+ *                                        the disk's badblocks and one more
+ *                                        such pwrite over all of it (the
+ *                                        recovery write): "RECOVERY PLAIN"
+ *                                        in pages/s, RECOVERY 0 when the
+ *                                        write fails
  *   rpmem_bench inject BADBLOCKS N FIRST PAGES asc|random
  *                                        N one-sector records written to a
  *                                        disk's sysfs badblocks, one write
@@ -131,7 +135,7 @@ static int bench_recover(const char *path, size_t pages)
 	char bb[128], line[64], *buf;
 	size_t i, bytes = pages * PAGE;
 	struct stat st;
-	double t0, t;
+	double t0, t, plain;
 	ssize_t n;
 	int fd, bfd;
 
@@ -143,6 +147,12 @@ static int bench_recover(const char *path, size_t pages)
 	memset(buf, 0x5a, bytes);
 	if (pwrite(fd, buf, bytes, 0) != (ssize_t)bytes || fsync(fd) || fstat(fd, &st))
 		return fail("write");
+	memset(buf, 0x77, bytes);
+	t0 = now();
+	n = pwrite(fd, buf, bytes, 0);
+	plain = now() - t0;
+	if (n != (ssize_t)bytes)
+		return fail("overwrite");
 	snprintf(bb, sizeof(bb), "/sys/dev/block/%u:%u/badblocks", major(st.st_dev), minor(st.st_dev));
 	bfd = open(bb, O_WRONLY);
 	if (bfd < 0)
@@ -158,7 +168,7 @@ static int bench_recover(const char *path, size_t pages)
 	t0 = now();
 	n = pwrite(fd, buf, bytes, 0);
 	t = now() - t0;
-	printf("%.0f\n", n == (ssize_t)bytes ? pages / t : 0.0);
+	printf("%.0f %.0f\n", n == (ssize_t)bytes ? pages / t : 0.0, pages / plain);
 	if (n != (ssize_t)bytes)
 		fprintf(stderr, "rpmem_bench: recovery pwrite: %s\n", n < 0 ? strerror(errno) : "short");
 	close(fd);
