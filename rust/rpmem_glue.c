@@ -293,6 +293,50 @@ bool rpmem_bb_read_retry(struct badblocks *bb, unsigned int seq)
 	return read_seqretry(&bb->lock, seq);
 }
 
+/*
+ * The first entry of @bb that overlaps sectors [@start, @end), whole, in
+ * *@bad_start and *@bad_end: badblocks_check()'s seqlock read section and
+ * binary search in one call (its primitives are static inlines: two calls
+ * from Rust for the section cost a lookup more than nd_pmem's one call),
+ * without its WARN_ON on entries that a concurrent writer is moving (such
+ * a section is retried anyway). Every entry is read once, READ_ONCE, and
+ * only inside the page.
+ */
+bool rpmem_bb_first_overlap(struct badblocks *bb, u64 start, u64 end,
+			    u64 *bad_start, u64 *bad_end)
+{
+	unsigned int seq;
+	bool found;
+
+	do {
+		int lo = 0, hi, n;
+		u64 e;
+
+		found = false;
+		seq = read_seqbegin(&bb->lock);
+		n = min_t(int, READ_ONCE(bb->count), MAX_BADBLOCKS);
+		hi = n;
+		while (lo < hi) {
+			int mid = lo + (hi - lo) / 2;
+
+			e = READ_ONCE(bb->page[mid]);
+			if (BB_END(e) <= start)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < n) {
+			e = READ_ONCE(bb->page[lo]);
+			if (BB_OFFSET(e) < end) {
+				found = true;
+				*bad_start = BB_OFFSET(e);
+				*bad_end = BB_END(e);
+			}
+		}
+	} while (read_seqretry(&bb->lock, seq));
+	return found;
+}
+
 void rpmem_sysfs_put(struct kernfs_node *kn)
 {
 	sysfs_put(kn);

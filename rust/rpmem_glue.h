@@ -81,6 +81,8 @@ void rpmem_sysfs_notify_dirent(struct kernfs_node *kn);
 void rpmem_sysfs_put(struct kernfs_node *kn);
 unsigned int rpmem_bb_read_begin(struct badblocks *bb);
 bool rpmem_bb_read_retry(struct badblocks *bb, unsigned int seq);
+bool rpmem_bb_first_overlap(struct badblocks *bb, u64 start, u64 end,
+			    u64 *bad_start, u64 *bad_end);
 
 /* memory */
 bool rpmem_is_vmalloc_addr(const void *addr);

@@ -5,8 +5,8 @@
 //! The driver checks it on every I/O and shows it as
 //! `/sys/block/pmemN/badblocks` (`Poison::show`, from its entries). Lookups
 //! take the structure's seqlock for reading only, and none at all while the
-//! list is empty, which keeps the hot path nd_pmem's; they search the
-//! entries in Rust (see [`BadBlocks::check`] for why not `badblocks_check`).
+//! list is empty, which keeps the hot path nd_pmem's; the glue searches
+//! the entries (see [`BadBlocks::check`] for why not `badblocks_check`).
 
 use super::sys;
 use core::ops::Range;
@@ -80,8 +80,9 @@ impl BadBlocks {
 
     /// The first bad range that overlaps `sectors`, if any (whole, as
     /// `badblocks_check` reports it). Lock-free when the list is empty;
-    /// otherwise a seqlock read section with a binary search over the
-    /// sorted entries, retried if a writer changed them meanwhile.
+    /// otherwise one call to the glue's seqlock read section with a binary
+    /// search over the sorted entries, retried if a writer changed them
+    /// meanwhile.
     ///
     /// This is `badblocks_check` without its `WARN_ON(sectors < len)`,
     /// which fires inside the read section on entries that a concurrent
@@ -93,7 +94,14 @@ impl BadBlocks {
         if self.is_empty() || sectors.is_empty() {
             return None;
         }
-        self.read_section(|| self.first_overlap(&sectors))
+        let (mut start, mut end) = (0, 0);
+        // SAFETY: By the type invariant `inner` is initialised; the glue
+        // reads the entries of its page only, under its seqlock, and writes
+        // the two locals.
+        unsafe {
+            sys::rpmem_bb_first_overlap(self.as_raw(), sectors.start, sectors.end, &mut start, &mut end)
+        }
+        .then_some(start..end)
     }
 
     /// `f`'s answer from a seqlock read section in which no writer changed
@@ -127,28 +135,6 @@ impl BadBlocks {
         Some(entry_sectors(unsafe {
             core::ptr::read_volatile((*self.as_raw()).page.add(i))
         }))
-    }
-
-    /// The first entry that overlaps `sectors`: the first whose end lies
-    /// past `sectors.start` (the entries are sorted and disjoint), if it
-    /// starts before `sectors.end`. Inside a read section.
-    #[inline]
-    fn first_overlap(&self, sectors: &Range<u64>) -> Option<Range<u64>> {
-        let n = self.count().min(MAX_ENTRIES);
-        let (mut lo, mut hi) = (0, n);
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if self.entry(mid)?.end <= sectors.start {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        if lo == n {
-            return None;
-        }
-        let e = self.entry(lo)?;
-        (e.start < sectors.end).then_some(e)
     }
 
     /// Adds `sectors` (acknowledged). Fails with `ENOSPC` when the list

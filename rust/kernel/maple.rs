@@ -11,8 +11,8 @@
 //! `rcu_read_lock` alone (`mas_find`), as the mm's VMA lookups do: O(log n),
 //! no lock, no atomic read-modify-write. A range is a value entry, not a
 //! pointer: it allocates nothing of its own, and the memory of the set is
-//! the tree's nodes (256 bytes, up to 16 slots, a range and the gap after
-//! it taking two).
+//! the tree's 256-byte nodes (a leaf has 16 slots; a range and the gap
+//! after it take two).
 //!
 //! The tree is also an allocation tree (`MT_FLAGS_ALLOC_RANGE`, as the
 //! mm's VMA trees): its internal nodes then keep their metadata apart from
@@ -67,9 +67,9 @@ const PRESENT: *mut c_void = ptr::without_provenance_mut(0b11);
 /// # Invariants
 ///
 /// `tree` was initialised by `mt_init_flags` with `MT_FLAGS_USE_RCU` and
-/// `MT_FLAGS_ALLOC_RANGE`, and is
-/// destroyed when this is dropped; its entries are `PRESENT` over the
-/// ranges of the set, none of which ends at `u64::MAX`, and no two touch.
+/// `MT_FLAGS_ALLOC_RANGE`, and is destroyed when this is dropped; its
+/// entries are `PRESENT` over the ranges of the set, none of which ends at
+/// `u64::MAX`, and no two touch.
 /// `len` is their number. Only holders of `writer` store into the tree or
 /// change `len` and `active`. A reader that sees `active` set inside an RCU
 /// read section finds the ranges the set held then: the set is emptied
@@ -142,14 +142,19 @@ impl RangeSet {
     /// flag and the search in one RCU read section, so that the answer is
     /// that of a set that was active.
     pub(crate) fn first_overlap_if_active(&self, r: &Range<u64>) -> Option<Option<Range<u64>>> {
-        let _rcu = rcu::read_lock();
+        let rcu = rcu::read_lock();
         if !self.active.load(Acquire) {
             return None;
         }
-        Some(self.first_overlap(r))
+        let mut found = None;
+        self.walk(&rcu, r, |range| {
+            found = Some(range);
+            false
+        });
+        Some(found)
     }
 
-    /// A walk of the tree from `index`, for `mas_find`.
+    /// A walk of the tree from `at`, for `mas_find`.
     #[inline]
     fn state(&self, at: u64) -> bindings::ma_state {
         // As `MA_STATE(mas, tree, index, index)`.
@@ -182,11 +187,16 @@ impl RangeSet {
 
     /// Calls `f` with each range that overlaps `r`, in order, until it
     /// returns `false`; inside one RCU read section, so `f` must not sleep.
-    pub(crate) fn each_overlapping(&self, r: &Range<u64>, mut f: impl FnMut(Range<u64>) -> bool) {
+    pub(crate) fn each_overlapping(&self, r: &Range<u64>, f: impl FnMut(Range<u64>) -> bool) {
+        self.walk(&rcu::read_lock(), r, f);
+    }
+
+    /// [`Self::each_overlapping`] inside the caller's read section.
+    #[inline]
+    fn walk(&self, _rcu: &rcu::Guard, r: &Range<u64>, mut f: impl FnMut(Range<u64>) -> bool) {
         if r.is_empty() {
             return;
         }
-        let _rcu = rcu::read_lock();
         let mut mas = self.state(r.start);
         loop {
             // SAFETY: `mas` walks this tree (initialised, by the type

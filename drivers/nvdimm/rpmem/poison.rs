@@ -182,9 +182,10 @@ impl Poison {
         self.bb.is_empty() && self.table.is_empty()
     }
 
-    /// The first record (whole) that overlaps `sectors`, if any. Inlined
-    /// up to the emptiness test (two loads, nd_pmem's `bb->count` test);
-    /// the search is not.
+    /// The first record (whole) that overlaps `sectors`, if any. Inline:
+    /// the emptiness test (two loads, nd_pmem's `bb->count` test), then
+    /// one call, as nd_pmem's `badblocks_check` (the glue's search of
+    /// `struct badblocks`, or the table's read section).
     #[inline(always)]
     pub(crate) fn check(&self, sectors: Range<u64>) -> Option<Range<u64>> {
         if self.is_empty() {
@@ -196,7 +197,7 @@ impl Poison {
     /// [`Self::check`] without the emptiness test: for a caller that has
     /// just found the store not empty (it may have become empty since; the
     /// answer is then `None`, as `check`'s).
-    #[inline(never)]
+    #[inline]
     pub(crate) fn search(&self, sectors: Range<u64>) -> Option<Range<u64>> {
         // Not active: `struct badblocks` holds every record (or the table
         // is being filled, and what is being added is not recorded yet).

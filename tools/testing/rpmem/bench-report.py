@@ -18,6 +18,7 @@ from pathlib import Path
 
 HIGHER_IS_BETTER = {"IOPS": True, "MiB/s": True, "pages/s": True}
 SCALE_PREFIXES = ("inject_", "memory_", "lookup_", "repair_write_", "clean_write_")
+PROBE_PREFIX = "probe_"
 
 
 def spread(vals):
@@ -29,7 +30,7 @@ def spread(vals):
 def summarise(rows):
     work = {}
     for r in rows:
-        if r["workload"].startswith(SCALE_PREFIXES):
+        if r["workload"].startswith(SCALE_PREFIXES + (PROBE_PREFIX,)):
             continue
         key = (r["workload"], r.get("records", 0))
         w = work.setdefault(key, {"unit": r["unit"], "drivers": {}, "rounds": {}, "lat": {}})
@@ -71,6 +72,37 @@ def scale_table(rows):
     return {n: {k: statistics.median(v) for k, v in kinds.items()} for n, kinds in sorted(by_n.items())}
 
 
+def probe_table(rows):
+    """The probe run: (size, mode, ranges) -> {driver: (ns, KiB)}."""
+    out = {}
+    for r in rows:
+        name = r["workload"]
+        if not name.startswith(PROBE_PREFIX):
+            continue
+        mem = name.startswith("probe_memory_")
+        size, mode = name.split("_")[-2:]
+        slot = out.setdefault((int(size.rstrip("G")), mode, r["records"]), {}).setdefault(r["driver"], [0, 0])
+        slot[1 if mem else 0] = r["value"]
+    return dict(sorted(out.items()))
+
+
+def probe_markdown(probe):
+    if not probe:
+        return []
+    out = ["", "Probe: one bind of a namespace (guest time, instruction-clocked) and the memory it took "
+           "(MemFree before less after). fsdax map=mem keeps the struct pages in RAM, map=dev on the "
+           "device. Ranges: known poison on the bus when the namespace binds.", "",
+           "| size | mode | ranges on the bus | nd_pmem ms | rpmem ms | ratio | nd_pmem MiB | rpmem MiB |",
+           "| --: | --- | --: | --: | --: | --: | --: | --: |"]
+    for (size, mode, ranges), d in probe.items():
+        nd, rp = d.get("nd_pmem", [0, 0]), d.get("rpmem", [0, 0])
+        ratio = f"{nd[0] / rp[0]:.3f}" if nd[0] > 0 and rp[0] > 0 else "-"
+        out.append(f"| {size} GiB | {'raw' if mode == 'raw' else 'fsdax, map=' + mode} | {ranges:,} "
+                   f"| {nd[0] / 1e6:,.2f} | {rp[0] / 1e6:,.2f} | {ratio} | {nd[1] / 1024:,.1f} "
+                   f"| {rp[1] / 1024:,.1f} |")
+    return out
+
+
 def fmt(v):
     return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2f}"
 
@@ -85,7 +117,10 @@ def cell(s):
 
 def markdown(runs, title):
     lines = [f"### {title}", ""]
-    for clock, (summary, scale) in runs.items():
+    for clock, (summary, scale, probe) in runs.items():
+        if not summary and not scale:
+            lines += [f"#### {clock}"] + probe_markdown(probe) + [""]
+            continue
         lines += [f"#### {clock}", "",
                   "Each driver's rounds (spread: (max - min) / median); ratio: rpmem / nd_pmem "
                   "(for latencies and costs: nd_pmem / rpmem), so above 1.00 rpmem is cheaper.", "",
@@ -191,11 +226,13 @@ def main():
         if not raw.exists():
             continue
         rows = [json.loads(line) for line in raw.read_text().splitlines() if line]
-        runs[clock] = (summarise(rows), scale_table(rows))
+        runs[clock] = (summarise(rows), scale_table(rows), probe_table(rows))
     if not runs:
         sys.exit("bench-report: no raw.jsonl found")
     (results / "results.json").write_text(json.dumps(
-        {c: {"workloads": s, "scale": sc} for c, (s, sc) in runs.items()}, indent=1) + "\n")
+        {c: {"workloads": s, "scale": sc, "probe": [{"size_gib": k[0], "mode": k[1], "ranges": k[2],
+                                                     "drivers": v} for k, v in p.items()]}
+         for c, (s, sc, p) in runs.items()}, indent=1) + "\n")
     md = markdown(runs, title)
     (results / "results.md").write_text(md)
     first = next(iter(runs))

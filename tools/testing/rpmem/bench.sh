@@ -22,13 +22,17 @@
 #            at the other poison levels (bench_run.sh --icount). CLOCK=wall: real
 #            time under multi-threaded TCG, 5 rounds of 5 s (the host's
 #            speed drifts: ratios vary by tens of percent). CLOCK=both:
-#            both runs, one report.
+#            both runs, one report. CLOCK=none: the probe guest alone.
 #   --quick: a smoke run on the test kernel, 1 round of 1 s, wall clock
 # ROUNDS= and SECONDS_PER_RUN= change the rounds and their length (also with
 # --quick); RECORDS= the poison levels (default "0 1 512 10000"), SCALE= the
 # record counts of the scale run (default "0 512 1000 10000 100000
 # 1000000"), BENCH_GROUPS= the groups of workloads (default "raw xfs ext4 faults
 # recovery"); see bench_run.sh.
+# Then a probe guest (instruction-clocked; PROBE=0 skips it): bind time and
+# memory of 1, 16 and 64 GiB namespaces (PROBE_SIZES=), raw and fsdax,
+# with no poison and with 10,000 ranges on the bus (PROBE_POISON=); see
+# bench_probe.sh.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,7 +41,7 @@ root=$(cd "$here/../../.." && pwd)
 
 flavor=${FLAVOR:-stock} clock=${CLOCK:-icount} quick=
 case "$flavor" in bench | stock) ;; *) die "FLAVOR must be bench or stock" ;; esac
-case "$clock" in icount | wall | both) ;; *) die "CLOCK must be icount, wall or both" ;; esac
+case "$clock" in icount | wall | both | none) ;; *) die "CLOCK must be icount, wall, both or none" ;; esac
 # The page fault workload touches a 1 GiB file: 2 GiB NVDIMMs.
 nvdimm_size=2G
 if [ "${1:-}" = --quick ]; then
@@ -100,11 +104,26 @@ run() {
 
 clocks=$clock
 [ "$clock" = both ] && clocks="icount wall"
+[ "$clock" = none ] && clocks=
 reports=()
 for c in $clocks; do
 	run "$c"
 	reports+=("$c=$out/$c")
 done
+
+# The probe guest: NVDIMMs of PROBE_SIZES beside the usual two.
+if [ -z "$quick" ] && [ "${PROBE:-1}" != 0 ]; then
+	sizes=${PROBE_SIZES:-1G 16G 64G}
+	step "bench: probe: bind time and memory of $sizes namespaces, both drivers (icount)"
+	mkdir -p "$out/probe"
+	RPMEM_SMP=2 RPMEM_VM_NAME=bench-probe RPMEM_NVDIMM_EXTRA="$sizes" \
+		RPMEM_QEMU_OPTS="${RPMEM_QEMU_OPTS:-} -icount shift=0,sleep=off,align=off" \
+		"$here/vm.sh" "$kdir" "$out/probe" "${RPMEM_VM_TIMEOUT:-7200}" \
+		"$root/tools/testing/selftests/rpmem/bench_probe.sh" --ko "$modsrc/rpmem.ko" \
+		--poison "${PROBE_POISON:-10000}" "$out/probe" ||
+		die "probe guest failed; see $out/probe"
+	reports+=("probe=$out/probe")
+fi
 
 python3 "$here/bench-report.py" "$out" \
 	"rpmem / nd_pmem, $flavor kernel, $(date +%Y-%m-%d), $(nproc) host cores, TCG" "${reports[@]}" ||

@@ -17,8 +17,9 @@
 # vCPUs: RPMEM_SMP (2); RAM: RPMEM_MEM (3G); size of each of the two NVDIMMs:
 # RPMEM_NVDIMM_SIZE (1G); RPMEM_LABEL_NVDIMM=1: a third one, of 16 GiB
 # (sparse), with a label area (namespaces made from labels, such as
-# 4096-byte sectors, or large ones); name shown before progress lines:
-# RPMEM_VM_NAME.
+# 4096-byte sectors, or large ones); RPMEM_NVDIMM_EXTRA="1G 16G ...": more
+# label-less NVDIMMs of those sizes (sparse; the probe benchmark); name
+# shown before progress lines: RPMEM_VM_NAME.
 # KVM: RPMEM_KVM=1 (off by default: TCG).
 set -euo pipefail
 
@@ -55,12 +56,21 @@ for i in 0 1; do
 		-device "nvdimm,id=nvdimm$i,memdev=nv$i")
 done
 
-maxmem=12G label_nvdimm=
+maxmem=12G label_nvdimm= slots=4
+i=3
+for size in ${RPMEM_NVDIMM_EXTRA:-}; do
+	truncate -s "$size" "$scratch/nvdimm$i.img"
+	nvdimm_opts+=(-object "memory-backend-file,id=nv$i,share=on,mem-path=$scratch/nvdimm$i.img,size=$size,align=2M"
+		-device "nvdimm,id=nvdimm$i,memdev=nv$i")
+	# Address space for it (GiB, rounded up), and a memory slot.
+	maxmem=$((${maxmem%G} + ($(numfmt --from=iec "$size") + (1 << 30) - 1) / (1 << 30)))G
+	slots=$((slots + 1)) i=$((i + 1))
+done
 if [ "${RPMEM_LABEL_NVDIMM:-0}" = 1 ]; then
 	truncate -s 16G "$scratch/nvdimm2.img"
 	nvdimm_opts+=(-object "memory-backend-file,id=nv2,share=on,mem-path=$scratch/nvdimm2.img,size=16G,align=2M"
 		-device "nvdimm,id=nvdimm2,memdev=nv2,label-size=128K")
-	maxmem=32G
+	maxmem=$((${maxmem%G} + 20))G
 	label_nvdimm=" rpmem_label_nvdimm=1"
 fi
 
@@ -84,7 +94,7 @@ progress="$scratch/progress.log"
 step "vm: booting $(basename "$bzimage") ($accel, timeout ${timeout_s}s); console log: $console"
 
 qemu=(qemu-system-x86_64 -nodefaults -accel "$accel" -machine pc,nvdimm=on
-	-cpu max,vendor=GenuineIntel,la57=off -smp "${RPMEM_SMP:-2}" -m "${RPMEM_MEM:-3G}",slots=4,maxmem=$maxmem
+	-cpu max,vendor=GenuineIntel,la57=off -smp "${RPMEM_SMP:-2}" -m "${RPMEM_MEM:-3G}",slots=$slots,maxmem=$maxmem
 	"${nvdimm_opts[@]}"
 	-kernel "$bzimage" "${initrd[@]}" -append "$cmdline"
 	-virtfs local,path=/,mount_tag=rpmemroot,security_model=none,readonly=on,multidevs=remap
