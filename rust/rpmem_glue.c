@@ -296,11 +296,12 @@ bool rpmem_bb_read_retry(struct badblocks *bb, unsigned int seq)
 /*
  * The first entry of @bb that overlaps sectors [@start, @end), whole, in
  * *@bad_start and *@bad_end: badblocks_check()'s seqlock read section and
- * binary search in one call (its primitives are static inlines: two calls
- * from Rust for the section cost a lookup more than nd_pmem's one call),
- * without its WARN_ON on entries that a concurrent writer is moving (such
- * a section is retried anyway). Every entry is read once, READ_ONCE, and
- * only inside the page.
+ * search in one call (its primitives are static inlines: two calls from
+ * Rust for the section cost a lookup more than nd_pmem's one call), with
+ * its shortcuts (sectors before the first entry or after the last: no
+ * bisection) and without its WARN_ON on entries that a concurrent writer
+ * is moving (such a section is retried anyway). Entries are read
+ * READ_ONCE, only inside the page.
  */
 bool rpmem_bb_first_overlap(struct badblocks *bb, u64 start, u64 end,
 			    u64 *bad_start, u64 *bad_end)
@@ -316,6 +317,10 @@ bool rpmem_bb_first_overlap(struct badblocks *bb, u64 start, u64 end,
 		seq = read_seqbegin(&bb->lock);
 		n = min_t(int, READ_ONCE(bb->count), MAX_BADBLOCKS);
 		hi = n;
+		if (n && BB_END(READ_ONCE(bb->page[n - 1])) <= start)
+			lo = n;		/* after the last entry */
+		else if (n && BB_END(READ_ONCE(bb->page[0])) > start)
+			hi = 0;		/* the first entry, if any overlaps */
 		while (lo < hi) {
 			int mid = lo + (hi - lo) / 2;
 

@@ -70,8 +70,9 @@ const PRESENT: *mut c_void = ptr::without_provenance_mut(0b11);
 /// `MT_FLAGS_ALLOC_RANGE`, and is destroyed when this is dropped; its
 /// entries are `PRESENT` over the ranges of the set, none of which ends at
 /// `u64::MAX`, and no two touch.
-/// `len` is their number. Only holders of `writer` store into the tree or
-/// change `len` and `active`. A reader that sees `active` set inside an RCU
+/// `len` is their number; every range lies inside `bounds` (`u64::MAX..0`
+/// while there is none). Only holders of `writer` store into the tree or
+/// change `len`, `bounds` and `active`. A reader that sees `active` set inside an RCU
 /// read section finds the ranges the set held then: the set is emptied
 /// only after `active` is cleared and a grace period has passed.
 #[pin_data(PinnedDrop)]
@@ -79,6 +80,10 @@ pub(crate) struct RangeSet {
     #[pin]
     tree: Opaque<bindings::maple_tree>,
     len: Opaque<usize>,
+    /// Where the ranges lie: the start of the first and the end of the last,
+    /// or wider. A lookup outside them answers without walking the tree,
+    /// as `badblocks_check` does before and after its first and last entry.
+    bounds: [Opaque<u64>; 2],
     /// Whether the set's user searches it (a flag of the user's, kept here
     /// because emptying the set must wait for the readers that saw it).
     active: Atomic<bool>,
@@ -106,6 +111,7 @@ impl RangeSet {
                 )
             }),
             len: Opaque::new(0),
+            bounds: [Opaque::new(u64::MAX), Opaque::new(0)],
             active: Atomic::new(false),
             writer <- new_mutex!((), "rpmem_range_set"),
         })
@@ -191,10 +197,21 @@ impl RangeSet {
         self.walk(&rcu::read_lock(), r, f);
     }
 
+    /// The bounds: a racy snapshot of each (`READ_ONCE`). Writers widen
+    /// them before they store and narrow them after, so that they hold
+    /// every range a reader can find.
+    #[inline]
+    fn bounds(&self) -> Range<u64> {
+        // SAFETY: Both are aligned and valid for as long as `self`; writers
+        // store them with volatile writes.
+        unsafe { ptr::read_volatile(self.bounds[0].get())..ptr::read_volatile(self.bounds[1].get()) }
+    }
+
     /// [`Self::each_overlapping`] inside the caller's read section.
     #[inline]
     fn walk(&self, _rcu: &rcu::Guard, r: &Range<u64>, mut f: impl FnMut(Range<u64>) -> bool) {
-        if r.is_empty() {
+        let bounds = self.bounds();
+        if r.is_empty() || r.end <= bounds.start || r.start >= bounds.end {
             return;
         }
         let mut mas = self.state(r.start);
@@ -266,6 +283,18 @@ impl RangeWriter<'_> {
         // SAFETY: `len` is valid and aligned; only the holder of the writer
         // lock writes it (type invariant), readers read it volatile.
         unsafe { ptr::write_volatile(self.set.len.get(), len) };
+        if len == 0 {
+            // Nothing lies anywhere.
+            self.set_bounds(u64::MAX, 0);
+        }
+    }
+
+    fn set_bounds(&mut self, start: u64, end: u64) {
+        // SAFETY: As for `len`.
+        unsafe {
+            ptr::write_volatile(self.set.bounds[0].get(), start);
+            ptr::write_volatile(self.set.bounds[1].get(), end);
+        }
     }
 
     /// Stores `entry` (`PRESENT` or null) over `r` (not empty, not ending
@@ -304,6 +333,10 @@ impl RangeWriter<'_> {
         if inside {
             return Ok(());
         }
+        // INVARIANT: Widened before the store (a failed store leaves them
+        // wider than needed, which is allowed).
+        let bounds = self.set.bounds();
+        self.set_bounds(bounds.start.min(merged.start), bounds.end.max(merged.end));
         self.store(&merged, PRESENT)?;
         // INVARIANT: `merged` replaced the `absorbed` ranges it covers, and
         // touches no other.

@@ -116,11 +116,11 @@ if [ -z "$quick" ] && [ "${PROBE:-1}" != 0 ]; then
 	sizes=${PROBE_SIZES:-1G 16G 64G}
 	step "bench: probe: bind time and memory of $sizes namespaces, both drivers (icount)"
 	mkdir -p "$out/probe"
-	RPMEM_SMP=2 RPMEM_VM_NAME=bench-probe RPMEM_NVDIMM_EXTRA="$sizes" \
+	RPMEM_SMP=2 RPMEM_VM_NAME=bench-probe RPMEM_NVDIMM_SIZE=2G RPMEM_NVDIMM_EXTRA="$sizes" \
 		RPMEM_QEMU_OPTS="${RPMEM_QEMU_OPTS:-} -icount shift=0,sleep=off,align=off" \
 		"$here/vm.sh" "$kdir" "$out/probe" "${RPMEM_VM_TIMEOUT:-7200}" \
 		"$root/tools/testing/selftests/rpmem/bench_probe.sh" --ko "$modsrc/rpmem.ko" \
-		--poison "${PROBE_POISON:-10000}" "$out/probe" ||
+		--poison "${PROBE_POISON:-10000}" --base 2G "$out/probe" ||
 		die "probe guest failed; see $out/probe"
 	reports+=("probe=$out/probe")
 fi

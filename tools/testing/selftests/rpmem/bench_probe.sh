@@ -12,14 +12,17 @@
 # measurement in OUT/raw.jsonl: "probe_SIZE_MODE" in ns (guest time) and
 # "probe_memory_SIZE_MODE" in KiB (MemFree before the bind less after).
 #
-# usage: bench_probe.sh [--ko RPMEM_KO] [--poison N] OUT
+# usage: bench_probe.sh [--ko RPMEM_KO] [--poison N] [--base SIZE] OUT
+#   --base: the size of vm.sh's two usual NVDIMMs (their namespaces are
+#           not measured), 2G by default (bench.sh's probe guest)
 cd "$(dirname "$0")" && . ./lib.sh
 
-poison=10000
+poison=10000 base=$((2 << 30))
 while [ $# -gt 1 ]; do
 	case "$1" in
 	--ko) export RPMEM_KO=$2; shift ;;
 	--poison) poison=$2; shift ;;
+	--base) base=$(numfmt --from=iec "$2"); shift ;;
 	*) echo "bench_probe.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -38,12 +41,15 @@ record() {
 	say "$1 [$2, $level ranges on the bus]: $3 $4"
 }
 
-# The extra NVDIMMs' namespaces: the ACPI.NFIT ones after the first two.
+# The extra NVDIMMs' namespaces: the ACPI.NFIT ones of another size than
+# the usual two (regions are not numbered in the order of the NVDIMMs).
 nss=()
-for i in 2 3 4 5 6 7; do
-	ns=$(namespace_on ACPI.NFIT $i)
-	[ -n "$ns" ] && nss+=("$ns")
+for i in $(seq 0 15); do
+	ns=$(namespace_on ACPI.NFIT "$i")
+	[ -n "$ns" ] || break
+	[ "$(read_attr "/sys/bus/nd/devices/$ns/size")" = "$base" ] || nss+=("$ns")
 done
+say "namespaces: ${nss[*]}"
 [ ${#nss[@]} -gt 0 ] || { say "no extra NVDIMMs (vm.sh RPMEM_NVDIMM_EXTRA)"; exit 1; }
 modprobe nd_btt
 
