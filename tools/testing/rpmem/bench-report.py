@@ -143,10 +143,40 @@ def markdown(runs, title):
                      if len(s["rounds"]) > 1 and max(s["rounds"]) > 0), default=None)
         if worst is not None:
             lines += ["", f"Largest spread of one driver's rounds: {worst:.2f}%."]
+        lines += matrix_markdown(summary)
         lines += recovery_markdown(summary)
         lines += scale_markdown(scale)
         lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def matrix_markdown(summary):
+    """The ratios of every workload at every poison level, side by side."""
+    levels = sorted({e["records"] for e in summary if "ratio" in e or "rpmem" in e["drivers"]})
+    if len(levels) < 2:
+        return []
+    names = list(dict.fromkeys(e["workload"] for e in summary if "-" not in e["drivers"]))
+    at = {(e["workload"], e["records"]): e for e in summary}
+    out = ["", "Ratios by poison level (rpmem / nd_pmem; at levels nd_pmem cannot hold, rpmem's "
+           "value against its own with no poison, marked *):", "",
+           "| workload | " + " | ".join(f"{n:,} records" for n in levels) + " |",
+           "| --- |" + " --: |" * len(levels)]
+    for name in names:
+        cells = []
+        for n in levels:
+            e = at.get((name, n))
+            base = at.get((name, 0))
+            if e is None:
+                cells.append("-")
+            elif "ratio" in e:
+                cells.append(f"{e['ratio']:.3f}")
+            elif n and "rpmem" in e["drivers"] and base and "rpmem" in base["drivers"] \
+                    and base["drivers"]["rpmem"]["median"] > 0:
+                cells.append(f"{e['drivers']['rpmem']['median'] / base['drivers']['rpmem']['median']:.3f}*")
+            else:
+                cells.append("-")
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
+    return out
 
 
 def recovery_markdown(summary):

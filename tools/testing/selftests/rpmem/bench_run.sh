@@ -12,7 +12,7 @@
 #                     [--scale "N..."] ROUNDS RUNTIME OUT
 #   RUNTIME: of each fio workload, in fio's units (5 is 5 s; 500ms)
 #   --records: the poison levels every workload runs at (default "0 1 512
-#            10000"): that many one-sector records in the last sixteenth
+#            10000"): that many one-sector records in the last eighth
 #            of each namespace, away from the data, injected through the
 #            disk's sysfs badblocks after each driver load (nd_pmem holds
 #            512 at most: its larger levels are not run)
@@ -83,16 +83,16 @@ use() {
 	mount -o dax "$bdev_x" "$mnt_x" && mount -o dax "$bdev_e" "$mnt_e" || { say "mount failed under $1"; exit 1; }
 }
 
-# poison_tail N: N one-sector records in the last sixteenth of each
-# namespace, through the disks' sysfs badblocks; fails if the driver refuses
-# them (nd_pmem past 512).
+# poison_tail N: N one-sector records in the last eighth of each namespace
+# (the 256 MiB e820 one takes 16,384 there), through the disks' sysfs
+# badblocks; fails if the driver refuses them (nd_pmem past 512).
 poison_tail() {
 	local dev pages
 	[ "$1" = 0 ] && return 0
 	for dev in "$bdev_raw" "$bdev_x" "$bdev_e"; do
 		pages=$(($(blockdev --getsz "$dev") / 8))
-		./rpmem_bench inject "/sys/block/${dev#/dev/}/badblocks" "$1" $((pages - pages / 16)) \
-			$((pages / 16)) asc >/dev/null 2>&1 || return 1
+		./rpmem_bench inject "/sys/block/${dev#/dev/}/badblocks" "$1" $((pages - pages / 8)) \
+			$((pages / 8)) asc >/dev/null || return 1
 	done
 }
 
@@ -217,7 +217,7 @@ for level in $levels; do
 			for drv in $order; do
 				use $drv
 				if ! poison_tail "$level"; then
-					say "$drv does not take $level records: level skipped for it"
+					say "$drv does not take $level records (see above): level skipped for it"
 					continue
 				fi
 				say "round $round, $level records: $group, $drv"
