@@ -157,26 +157,31 @@ def matrix_markdown(summary):
         return []
     names = list(dict.fromkeys(e["workload"] for e in summary if "-" not in e["drivers"]))
     at = {(e["workload"], e["records"]): e for e in summary}
-    out = ["", "Ratios by poison level (rpmem / nd_pmem; at levels nd_pmem cannot hold, rpmem's "
-           "value against its own with no poison, marked *):", "",
+    out = ["", "Ratios by poison level (rpmem / nd_pmem; at levels nd_pmem cannot hold, marked *, "
+           "rpmem against nd_pmem at the largest level it holds):", "",
            "| workload | " + " | ".join(f"{n:,} records" for n in levels) + " |",
            "| --- |" + " --: |" * len(levels)]
     for name in names:
         cells = []
         for n in levels:
             e = at.get((name, n))
-            base = at.get((name, 0))
             if e is None:
                 cells.append("-")
             elif "ratio" in e:
                 cells.append(f"{e['ratio']:.3f}")
-            elif n and "rpmem" in e["drivers"] and base and "rpmem" in base["drivers"] \
-                    and base["drivers"]["rpmem"]["median"] > 0:
-                cells.append(f"{e['drivers']['rpmem']['median'] / base['drivers']['rpmem']['median']:.3f}*")
+            elif "rpmem" in e["drivers"] and (ref := nd_pmem_below(at, name, n)):
+                cells.append(f"{e['drivers']['rpmem']['median'] / ref:.3f}*")
             else:
                 cells.append("-")
         out.append(f"| {name} | " + " | ".join(cells) + " |")
     return out
+
+
+def nd_pmem_below(at, name, n):
+    """nd_pmem's median of NAME at the largest level below N it ran."""
+    runs = [(m, e["drivers"]["nd_pmem"]["median"]) for (w, m), e in at.items()
+            if w == name and m < n and e["drivers"].get("nd_pmem", {}).get("median", 0) > 0]
+    return max(runs)[1] if runs else None
 
 
 def recovery_markdown(summary):
